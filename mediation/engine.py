@@ -1,0 +1,139 @@
+"""The engine: one ``transitions`` machine per (workflow, version), never one per case.
+
+A case is attached to its definition's machine only for the duration of one decision
+(``add_model`` → trigger → ``remove_model``) through a small token, so the machine holds
+no per-case objects and memory does not grow with the number of cases (DESIGN.md §2).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from transitions import Machine, MachineError
+from transitions.core import EventData
+
+from .errors import InvalidTransition
+from .guards import GUARDS
+from .models import Case
+from .workflow import Definition, Registry, TransitionSpec
+
+
+@dataclass
+class _Token:
+    """The stand-in model attached to a machine for one decision."""
+
+    state: str
+    case: Case
+    data: Mapping[str, Any] | None
+
+
+def _matches(actual: Any, expected: Any) -> bool:
+    value = getattr(actual, "value", actual)
+    if isinstance(expected, bool) or isinstance(value, bool):
+        return value is expected or value == expected
+    return str(value) == str(expected)
+
+
+def _condition(spec: TransitionSpec) -> Any:
+    """One callable checking ``when`` (data), ``case`` (attributes) and named guards."""
+
+    def check(event: EventData) -> bool:
+        token: _Token = event.model
+        data = token.data
+        if data is not None:
+            for key, expected in spec.when.items():
+                if not _matches(data.get(key), expected):
+                    return False
+        for key, expected in spec.case.items():
+            if not _matches(getattr(token.case, key), expected):
+                return False
+        return all(GUARDS[name](token.case, data) for name in spec.conditions)
+
+    return check
+
+
+class Engine:
+    """Builds and caches machines and answers which state a trigger leads to."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self._machines: dict[tuple[str, int], tuple[Machine, threading.Lock]] = {}
+        self._build_lock = threading.Lock()
+
+    def machine(self, definition: Definition) -> tuple[Machine, threading.Lock]:
+        """The shared machine of a definition and the lock that serialises its use."""
+        found = self._machines.get(definition.key)
+        if found is not None:
+            return found
+        with self._build_lock:
+            if definition.key not in self._machines:
+                self._machines[definition.key] = (self._build(definition), threading.Lock())
+            return self._machines[definition.key]
+
+    @staticmethod
+    def _build(definition: Definition) -> Machine:
+        transitions: list[dict[str, Any]] = []
+        for trig in definition.triggers.values():
+            for spec in trig.transitions:
+                transitions.append(
+                    {
+                        "trigger": trig.name,
+                        "source": list(spec.sources),
+                        "dest": spec.dest,
+                        "conditions": [_condition(spec)],
+                    }
+                )
+        return Machine(
+            model=None,
+            states=list(definition.states),
+            transitions=transitions,
+            initial=definition.initial,
+            auto_transitions=False,
+            send_event=True,
+            ignore_invalid_triggers=False,
+        )
+
+    def next_state(
+        self, definition: Definition, case: Case, trigger: str, data: Mapping[str, Any] | None
+    ) -> str:
+        """The state ``trigger`` moves the case to (its own state for an activity).
+
+        Raises ``InvalidTransition`` when the trigger is unknown, not allowed in the
+        case's state, or no transition's conditions hold.
+        """
+        if trigger not in definition.triggers:
+            raise InvalidTransition(f"{definition.name}@{definition.version} has no trigger {trigger!r}")
+        machine, lock = self.machine(definition)
+        token = _Token(state=case.state, case=case, data=data)
+        with lock:
+            machine.add_model(token, initial=case.state)
+            try:
+                moved = getattr(token, "trigger")(trigger)
+            except MachineError as exc:
+                raise InvalidTransition(
+                    f"{trigger!r} is not allowed in state {case.state!r}"
+                ) from exc
+            finally:
+                machine.remove_model(token)
+        if not moved:
+            raise InvalidTransition(f"{trigger!r}: the conditions for it do not hold now")
+        return token.state
+
+    def available(self, definition: Definition, case: Case) -> list[str]:
+        """Triggers the machine allows from the case's state now (``may_trigger``).
+
+        Checks that depend on the trigger's data (``when``, data-bound guards) answer
+        yes here; ``next_state`` checks them for real when the trigger is fired.
+        """
+        machine, lock = self.machine(definition)
+        token = _Token(state=case.state, case=case, data=None)
+        with lock:
+            machine.add_model(token, initial=case.state)
+            try:
+                may = getattr(token, "may_trigger")
+                return [name for name in definition.triggers if may(name)]
+            finally:
+                machine.remove_model(token)

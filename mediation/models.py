@@ -1,0 +1,410 @@
+"""SQLAlchemy 2 typed models of the mediation domain (DESIGN.md §2).
+
+Datetimes are aware and stored in UTC; money is ``Decimal`` yuan; enums are stored
+by value and constrained in the database. The schema is created only by Alembic.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .enums import (
+    AgreementKind,
+    AgreementStatus,
+    Category,
+    ClockStatus,
+    Gender,
+    IntakeSource,
+    PartyKind,
+    PartyRole,
+    Role,
+    SessionMode,
+    Severity,
+)
+from .types import Money, UTCDateTime, value_enum
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the constraint naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), Decimal: Money(), dict[str, Any]: JSON()}
+
+
+class Organisation(Base):
+    """A mediating organisation: a police station or committee (调解组织)."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    short_name: Mapped[str] = mapped_column(String(40))
+    committee_name: Mapped[str] = mapped_column(String(200))
+    case_number_pattern: Mapped[str] = mapped_column(
+        String(120), default="（{year}）{short_name}警调字第{seq:04d}号"
+    )
+
+
+class Enterprise(Base):
+    """An enterprise served by a police–enterprise station (企业)."""
+
+    __tablename__ = "enterprises"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class User(Base):
+    """A person who logs in (用户)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(value_enum(Role, "role"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str | None] = mapped_column(String(10))
+
+    organisation: Mapped[Organisation] = relationship()
+    enterprise: Mapped[Enterprise | None] = relationship()
+
+
+class WorkflowDefinition(Base):
+    """A loaded version of a workflow definition file (流程定义版本)."""
+
+    __tablename__ = "workflow_definitions"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text)
+
+
+class WorkflowState(Base):
+    """A state of a workflow version; cases reference it, so states are constrained."""
+
+    __tablename__ = "workflow_states"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workflow", "version"],
+            ["workflow_definitions.name", "workflow_definitions.version"],
+            name="fk_workflow_states_definition",
+        ),
+    )
+
+    workflow: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CaseNumberCounter(Base):
+    """Last case number issued per organisation and year; locked to stay gap-free."""
+
+    __tablename__ = "case_number_counters"
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Case(Base):
+    """A dispute in the ledger (纠纷案件 / 台账记录)."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workflow", "workflow_version", "state"],
+            ["workflow_states.workflow", "workflow_states.version", "workflow_states.name"],
+            name="fk_cases_workflow_state",
+        ),
+        UniqueConstraint("organisation_id", "number_year", "number_seq", name="uq_cases_number_seq"),
+        CheckConstraint("tier IS NULL OR tier BETWEEN 1 AND 3", name="tier_range"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index("ix_cases_org_state", "organisation_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    workflow: Mapped[str] = mapped_column(String(40))
+    workflow_version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(40))
+    tier: Mapped[int | None] = mapped_column(Integer)
+    severity: Mapped[Severity | None] = mapped_column(value_enum(Severity, "severity"))
+    category: Mapped[Category] = mapped_column(value_enum(Category, "category"))
+    filed_via: Mapped[IntakeSource] = mapped_column(value_enum(IntakeSource, "intake_source"))
+    title: Mapped[str] = mapped_column(String(200))
+    facts: Mapped[str] = mapped_column(Text, default="")
+    claims: Mapped[str] = mapped_column(Text, default="")
+    amount_claimed: Mapped[Decimal | None]
+    number: Mapped[str] = mapped_column(String(80), unique=True)
+    number_year: Mapped[int] = mapped_column(Integer)
+    number_seq: Mapped[int] = mapped_column(Integer)
+    tracking_code: Mapped[str] = mapped_column(String(20), unique=True)
+    filed_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    risk_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    # Programmatic versioning: every event sets version+1; the UPDATE checks the old value.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+    organisation: Mapped[Organisation] = relationship()
+    enterprise: Mapped[Enterprise | None] = relationship()
+    filed_by: Mapped[User | None] = relationship(foreign_keys=[filed_by_id])
+    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
+    parties: Mapped[list[Party]] = relationship(
+        back_populates="case", order_by="Party.position", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[Event]] = relationship(
+        back_populates="case", order_by="Event.seq", viewonly=True
+    )
+    agreements: Mapped[list[Agreement]] = relationship(
+        back_populates="case", order_by="Agreement.version"
+    )
+    sessions: Mapped[list[MediationSession]] = relationship(
+        back_populates="case", order_by="MediationSession.held_at"
+    )
+    documents: Mapped[list[Document]] = relationship(
+        back_populates="case", order_by="Document.id"
+    )
+    clocks: Mapped[list[CaseClock]] = relationship(back_populates="case", order_by="CaseClock.id")
+
+    def party(self, ref: str) -> Party:
+        """The party named ``ref`` (``a1``, ``r1`` …); raises ``KeyError`` if none."""
+        for p in self.parties:
+            if p.ref == ref:
+                return p
+        raise KeyError(ref)
+
+    @property
+    def current_agreement(self) -> Agreement | None:
+        """The newest agreement not superseded, or ``None``."""
+        live = [a for a in self.agreements if a.status is not AgreementStatus.SUPERSEDED]
+        return live[-1] if live else None
+
+
+class Party(Base):
+    """A party to a dispute (当事人); a group acts through its representative (DOMAIN R15)."""
+
+    __tablename__ = "parties"
+    __table_args__ = (
+        UniqueConstraint("case_id", "ref"),
+        CheckConstraint("size >= 1", name="size_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    ref: Mapped[str] = mapped_column(String(20))
+    role: Mapped[PartyRole] = mapped_column(value_enum(PartyRole, "party_role"))
+    kind: Mapped[PartyKind] = mapped_column(value_enum(PartyKind, "party_kind"))
+    name: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer, default=1)
+    gender: Mapped[Gender | None] = mapped_column(value_enum(Gender, "gender"))
+    ethnicity: Mapped[str | None] = mapped_column(String(40))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    occupation: Mapped[str | None] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    id_number: Mapped[str | None] = mapped_column(String(18), index=True)
+    address: Mapped[str | None] = mapped_column(String(300))
+    representative: Mapped[str | None] = mapped_column(String(120))
+
+    case: Mapped[Case] = relationship(back_populates="parties")
+
+
+class Event(Base):
+    """An immutable entry on a case's timeline (办理记录); hash-chained per case."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(String(120))
+    trigger: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str] = mapped_column(String(40))
+    to_state: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reason: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    case: Mapped[Case] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+class MediationSession(Base):
+    """A mediation session, joint or caucus (调解会 / 背靠背调解), with its minutes."""
+
+    __tablename__ = "mediation_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    held_at: Mapped[datetime]
+    place: Mapped[str | None] = mapped_column(String(200))
+    mode: Mapped[SessionMode] = mapped_column(value_enum(SessionMode, "session_mode"))
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    participants: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    minutes: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    case: Mapped[Case] = relationship(back_populates="sessions")
+
+
+class Agreement(Base):
+    """A mediation agreement, written or oral (调解协议书 / 口头协议), DOMAIN R9–R10."""
+
+    __tablename__ = "agreements"
+    __table_args__ = (UniqueConstraint("case_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[AgreementKind] = mapped_column(value_enum(AgreementKind, "agreement_kind"))
+    status: Mapped[AgreementStatus] = mapped_column(
+        value_enum(AgreementStatus, "agreement_status")
+    )
+    tier: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(Text)
+    drafted_at: Mapped[datetime]
+    signed_at: Mapped[datetime | None]
+    effective_at: Mapped[datetime | None]
+    signed_off_at: Mapped[datetime | None]
+    signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    judicial_confirmation_applied_at: Mapped[datetime | None]
+
+    case: Mapped[Case] = relationship(back_populates="agreements")
+    obligations: Mapped[list[Obligation]] = relationship(
+        back_populates="agreement", order_by="Obligation.seq", cascade="all, delete-orphan"
+    )
+
+
+class Obligation(Base):
+    """One agreed term to perform (协议履行事项): who owes what to whom, by when."""
+
+    __tablename__ = "obligations"
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "seq"),
+        CheckConstraint("amount IS NULL OR amount >= 0", name="amount_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    obligor_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
+    obligee_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
+    text: Mapped[str] = mapped_column(Text)
+    amount: Mapped[Decimal | None]
+    due_on: Mapped[date | None] = mapped_column(Date)
+    performed_at: Mapped[datetime | None]
+    breached_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+
+    agreement: Mapped[Agreement] = relationship(back_populates="obligations")
+    obligor: Mapped[Party | None] = relationship(foreign_keys=[obligor_id])
+    obligee: Mapped[Party | None] = relationship(foreign_keys=[obligee_id])
+
+
+class Document(Base):
+    """An issued legal document (法律文书): its content snapshot and verification digest.
+
+    The PDF is rendered from ``context``; the same context always gives the same text,
+    so ``digest`` verifies a printed copy against the record.
+    """
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("case_id", "kind", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime]
+    context: Mapped[dict[str, Any]] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(64), index=True)
+    verification_code: Mapped[str] = mapped_column(String(24))
+
+    case: Mapped[Case] = relationship(back_populates="documents")
+
+
+class CaseClock(Base):
+    """A running period on a case: statutory or service deadline (期限)."""
+
+    __tablename__ = "case_clocks"
+    __table_args__ = (
+        UniqueConstraint("case_id", "name"),
+        Index("ix_case_clocks_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    name: Mapped[str] = mapped_column(String(60))
+    status: Mapped[ClockStatus] = mapped_column(value_enum(ClockStatus, "clock_status"))
+    started_on: Mapped[date] = mapped_column(Date)
+    due_at: Mapped[datetime | None]
+    last_day: Mapped[date | None] = mapped_column(Date)
+    paused_at: Mapped[datetime | None]
+    paused_days: Mapped[int] = mapped_column(Integer, default=0)
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    case: Mapped[Case] = relationship(back_populates="clocks")
+
+
+class OutboxMessage(Base):
+    """A notice to deliver after commit (通知发件箱); delivered at least once."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(60))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]

@@ -1,0 +1,692 @@
+"""Use cases (业务操作): file a case, fire a trigger, sweep the clocks.
+
+Each service takes plain values and a ``UnitOfWork``, does one use case in one
+transaction and returns plain values. The web UI, the CLI and the replay all call
+these functions; none of them writes the state column itself (STYLE.md rules 2–3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from . import actions, policy
+from .actions import parse_amount
+from .clocks import local_date, period_end
+from .engine import Engine
+from .enums import Category, ClockStatus, Gender, IntakeSource, PartyKind, PartyRole, Role
+from .errors import ConflictError, NotFound, PermissionDenied, ValidationError
+from .i18n import N_
+from .models import (
+    Case,
+    CaseClock,
+    CaseNumberCounter,
+    Document,
+    Enterprise,
+    Event,
+    Organisation,
+    OutboxMessage,
+    Party,
+    User,
+)
+from .snapshots import CATEGORY_LABELS, document_context, to_stored
+from .validation import clean_id_number, clean_mobile
+from .workflow import ClockSpec, Definition, canonical_json, pick_label
+
+GENESIS_HASH = "0" * 64
+SYSTEM_LABEL = "系统"
+TRACKING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def utcnow() -> datetime:
+    """The current instant, aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+class UnitOfWork:
+    """One use case's database transaction and the workflow engine it uses (工作单元).
+
+    ``with uow:`` opens a session and a transaction; leaving the block without
+    ``commit()`` rolls everything back, so nothing is ever half-saved.
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session], engine: Engine) -> None:
+        self.session_factory = session_factory
+        self.engine = engine
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        """The open session; raises ``RuntimeError`` outside ``with``."""
+        if self._session is None:
+            raise RuntimeError("UnitOfWork used outside 'with'")
+        return self._session
+
+    def __enter__(self) -> UnitOfWork:
+        self._session = self.session_factory()
+        self._session.begin()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        session = self.session
+        try:
+            if session.in_transaction():
+                session.rollback()
+        finally:
+            session.close()
+            self._session = None
+
+    def commit(self) -> None:
+        """Flush and commit; a stale version or a lost race raises ``ConflictError``."""
+        try:
+            self.session.commit()
+        except StaleDataError as exc:
+            self.session.rollback()
+            raise ConflictError(N_("Someone else changed this case first; reload it and try again.")) from exc
+        except IntegrityError as exc:
+            self.session.rollback()
+            raise ConflictError(N_("Someone else changed this case first; reload it and try again.")) from exc
+
+
+# --- results -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Filed:
+    """What filing returns: the new case's id, number and public tracking code."""
+
+    case_id: int
+    number: str
+    tracking_code: str
+
+
+@dataclass(frozen=True)
+class Fired:
+    """What firing returns: the move made, the event written, documents issued."""
+
+    case_id: int
+    trigger: str
+    from_state: str
+    to_state: str
+    event_id: int
+    version: int
+    documents: tuple[str, ...] = field(default_factory=tuple)
+
+
+# --- helpers -------------------------------------------------------------------
+
+def _actor(session: Session, actor_id: int | None) -> User | None:
+    if actor_id is None:
+        return None
+    user = session.get(User, actor_id)
+    if user is None or not user.active:
+        raise PermissionDenied(N_("Your account is not active."))
+    return user
+
+
+def _get_case(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(N_("No such case."))
+    return case
+
+
+def _event_hash(fields: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(fields).encode("utf-8")).hexdigest()
+
+
+def event_hash_fields(event: Event) -> dict[str, Any]:
+    """The fields an event's hash covers, in stored form."""
+    return {
+        "case_id": event.case_id,
+        "seq": event.seq,
+        "at": event.at.astimezone(timezone.utc).isoformat(),
+        "actor_id": event.actor_id,
+        "trigger": event.trigger,
+        "from": event.from_state,
+        "to": event.to_state,
+        "data": event.data,
+        "reason": event.reason,
+        "prev_hash": event.prev_hash,
+    }
+
+
+def append_event(
+    session: Session,
+    case: Case,
+    *,
+    trigger: str,
+    from_state: str,
+    to_state: str,
+    actor: User | None,
+    at: datetime,
+    data: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+) -> Event:
+    """Append one immutable, hash-chained event to ``case`` and bump the case's version."""
+    last = session.execute(
+        select(Event.seq, Event.hash).where(Event.case_id == case.id).order_by(Event.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    event = Event(
+        case_id=case.id,
+        seq=seq,
+        at=at,
+        actor_id=actor.id if actor else None,
+        actor_label=actor.display_name if actor else SYSTEM_LABEL,
+        trigger=trigger,
+        from_state=from_state,
+        to_state=to_state,
+        data=to_stored(dict(data or {})),
+        reason=reason,
+        prev_hash=prev,
+        hash="",
+    )
+    event.hash = _event_hash(event_hash_fields(event))
+    session.add(event)
+    case.updated_at = at
+    case.version = case.version + 1  # every event bumps it, so concurrent writers conflict
+    return event
+
+
+def _outbox(session: Session, case: Case, kind: str, key: str, at: datetime, payload: dict[str, Any]) -> None:
+    session.add(
+        OutboxMessage(
+            created_at=at,
+            kind=kind,
+            case_id=case.id,
+            payload=to_stored(payload),
+            idempotency_key=key,
+            next_attempt_at=at,
+        )
+    )
+
+
+def _next_number(session: Session, organisation: Organisation, year: int) -> tuple[int, str]:
+    """The next gap-free case number of ``organisation`` in ``year`` (案件编号), row-locked."""
+    dialect = session.get_bind().dialect.name
+    values = {"organisation_id": organisation.id, "year": year, "last_seq": 0}
+    if dialect == "postgresql":
+        session.execute(postgresql.insert(CaseNumberCounter).values(**values).on_conflict_do_nothing())
+    else:
+        session.execute(sqlite.insert(CaseNumberCounter).values(**values).on_conflict_do_nothing())
+    counter = session.execute(
+        select(CaseNumberCounter)
+        .where(CaseNumberCounter.organisation_id == organisation.id, CaseNumberCounter.year == year)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    counter.last_seq += 1
+    seq = counter.last_seq
+    return seq, organisation.case_number_pattern.format(year=year, short_name=organisation.short_name, seq=seq)
+
+
+def _tracking_code() -> str:
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(10))
+
+
+# --- filing --------------------------------------------------------------------
+
+def _clean_parties(raw_parties: Any, errors: dict[str, str]) -> list[Party]:
+    if not isinstance(raw_parties, list) or not raw_parties:
+        errors["parties"] = N_("Add at least one applicant and one respondent.")
+        return []
+    parties: list[Party] = []
+    counters = {PartyRole.APPLICANT: 0, PartyRole.RESPONDENT: 0, PartyRole.THIRD_PARTY: 0}
+    prefix = {PartyRole.APPLICANT: "a", PartyRole.RESPONDENT: "r", PartyRole.THIRD_PARTY: "t"}
+    seen_refs: set[str] = set()
+    for i, raw in enumerate(raw_parties, start=1):
+        where = f"parties.{i}"
+        if not isinstance(raw, Mapping):
+            errors[where] = N_("Must be a party.")
+            continue
+        sub: dict[str, str] = {}
+        role = actions._choice(raw, "role", PartyRole, sub)
+        kind = actions._choice(raw, "kind", PartyKind, sub) if raw.get("kind") else PartyKind.PERSON
+        name = actions._text(raw, "name", sub)
+        if name and len(name) > 200:
+            sub["name"] = N_("Too long (at most 200 characters).")
+        gender = actions._choice(raw, "gender", Gender, sub, required=False)
+        size_raw = raw.get("size") or 1
+        try:
+            size = int(size_raw)
+            if size < 1 or size > 100000:
+                raise ValueError
+        except (TypeError, ValueError):
+            sub["size"] = N_("A number of people from 1 to 100,000.")
+            size = 1
+        if kind is PartyKind.GROUP and size < 2 and "size" not in sub:
+            sub["size"] = N_("A group has at least two people.")
+        phone = raw.get("phone") or None
+        if phone:
+            try:
+                phone = clean_mobile(str(phone))
+            except ValueError as exc:
+                sub["phone"] = str(exc)
+        id_number = raw.get("id_number") or None
+        if id_number:
+            if kind is not PartyKind.PERSON:
+                sub["id_number"] = N_("Only a person has a resident ID number.")
+            else:
+                try:
+                    id_number = clean_id_number(str(id_number))
+                except ValueError as exc:
+                    sub["id_number"] = str(exc)
+        short: dict[str, str | None] = {}
+        for key, limit in (("address", 300), ("representative", 120), ("ethnicity", 40), ("occupation", 120)):
+            value = raw.get(key) or None
+            if value is not None and (not isinstance(value, str) or len(value) > limit):
+                sub[key] = N_("Too long.")
+                value = None
+            short[key] = value.strip() if isinstance(value, str) else None
+        ref = raw.get("ref")
+        if role is not None and not ref:
+            counters[role] += 1
+            ref = f"{prefix[role]}{counters[role]}"
+        if ref in seen_refs:
+            sub["ref"] = N_("Two parties have the same reference.")
+        seen_refs.add(str(ref))
+        for key, message in sub.items():
+            errors[f"{where}.{key}"] = message
+        if sub or role is None or name is None:
+            continue
+        gender_value = gender if isinstance(gender, Gender) else None
+        if gender_value is None and id_number and len(id_number) == 18 and "id_number" not in sub:
+            gender_value = Gender.MALE if int(id_number[16]) % 2 else Gender.FEMALE
+        parties.append(
+            Party(
+                position=i,
+                ref=str(ref),
+                role=role,
+                kind=kind,
+                name=name,
+                size=size,
+                gender=gender_value,
+                phone=phone,
+                id_number=id_number,
+                address=short["address"],
+                representative=short["representative"],
+                ethnicity=short["ethnicity"],
+                occupation=short["occupation"],
+            )
+        )
+    if not errors:
+        roles = {p.role for p in parties}
+        if PartyRole.APPLICANT not in roles or PartyRole.RESPONDENT not in roles:
+            errors["parties"] = N_("Add at least one applicant and one respondent.")
+    return parties
+
+
+def file_case(
+    uow: UnitOfWork,
+    actor_id: int | None,
+    filing: Mapping[str, Any],
+    *,
+    organisation_id: int | None = None,
+    now: datetime | None = None,
+) -> Filed:
+    """Record a new dispute in the ledger (登记), numbered gap-free per organisation and year.
+
+    ``filing`` holds ``workflow``, ``category``, ``filed_via``, ``title``, ``facts``,
+    ``claims``, ``amount_claimed`` (CNY), ``enterprise_id`` and ``parties`` (each
+    ``role``, ``kind``, ``name``, ``size``, ``phone``, ``id_number`` …). ``actor_id``
+    ``None`` is a member of the public filing online (``organisation_id`` then says
+    where). Raises ``ValidationError`` (field → message), ``PermissionDenied``.
+    """
+    now = now or utcnow()
+    session = uow.session
+    actor = _actor(session, actor_id)
+    if actor is not None and not policy.can(actor, "file"):
+        raise PermissionDenied(N_("Your role may not file cases."))
+    errors: dict[str, str] = {}
+    workflow_name = filing.get("workflow") or "labour"
+    try:
+        definition = uow.engine.registry.get(str(workflow_name))
+    except KeyError:
+        errors["workflow"] = N_("Not one of the allowed values.")
+        definition = None
+    category = actions._choice(filing, "category", Category, errors)
+    if definition is not None and category is not None and category.value not in definition.categories:
+        errors["category"] = N_("This kind of dispute does not belong to this workflow.")
+    filed_via = actions._choice(filing, "filed_via", IntakeSource, errors)
+    if actor is None:
+        filed_via = IntakeSource.ONLINE
+    elif actor.role is Role.ENTERPRISE_LIAISON:
+        filed_via = IntakeSource.ENTERPRISE_LIAISON
+    facts = actions._text(filing, "facts", errors)
+    claims = actions._text(filing, "claims", errors)
+    title = actions._text(filing, "title", errors, required=False)
+    if title and len(title) > 200:
+        errors["title"] = N_("Too long (at most 200 characters).")
+    try:
+        amount = parse_amount(filing.get("amount_claimed"))
+    except ValueError as exc:
+        errors["amount_claimed"] = str(exc)
+        amount = None
+    org_id = actor.organisation_id if actor else organisation_id
+    organisation = session.get(Organisation, org_id) if org_id is not None else None
+    if organisation is None:
+        errors["organisation"] = N_("Choose the station to file with.")
+    enterprise_id = filing.get("enterprise_id") or None
+    if actor is not None and actor.role in policy.ENTERPRISE_BOUND and actor.enterprise_id is not None:
+        enterprise_id = actor.enterprise_id
+    if enterprise_id is not None:
+        try:
+            enterprise = session.get(Enterprise, int(enterprise_id))
+        except (TypeError, ValueError):
+            enterprise = None
+        if enterprise is None or organisation is None or enterprise.organisation_id != organisation.id:
+            errors["enterprise_id"] = N_("Not one of the allowed values.")
+    parties = _clean_parties(filing.get("parties"), errors)
+    if errors or definition is None or organisation is None or category is None or filed_via is None:
+        raise ValidationError(errors)
+    if not title:
+        applicants = "、".join(p.name for p in parties if p.role is PartyRole.APPLICANT)
+        respondents = "、".join(p.name for p in parties if p.role is PartyRole.RESPONDENT)
+        title = f"{applicants}与{respondents}{CATEGORY_LABELS[category.value]}"[:200]
+    year = local_date(now).year
+    seq, number = _next_number(session, organisation, year)
+    case = Case(
+        organisation_id=organisation.id,
+        enterprise_id=int(enterprise_id) if enterprise_id is not None else None,
+        workflow=definition.name,
+        workflow_version=definition.version,
+        state=definition.initial,
+        category=category,
+        filed_via=filed_via,
+        title=title,
+        facts=facts or "",
+        claims=claims or "",
+        amount_claimed=amount,
+        number=number,
+        number_year=year,
+        number_seq=seq,
+        tracking_code=_tracking_code(),
+        filed_at=now,
+        updated_at=now,
+        filed_by_id=actor.id if actor else None,
+        risk_flag=bool(filing.get("risk_flag", False)),
+        parties=parties,
+    )
+    session.add(case)
+    session.flush()
+    append_event(
+        session, case, trigger="file", from_state=definition.initial, to_state=definition.initial,
+        actor=actor, at=now, data={"filed_via": filed_via.value},
+    )
+    if case.risk_flag:  # People's Mediation Law Art. 25: report promptly to the police
+        _outbox(session, case, "risk_flag", f"risk:{case.id}", now, {"number": number, "role": Role.STATION_CHIEF.value})
+    _outbox(session, case, "filed", f"filed:{case.id}", now, {"number": number})
+    result = Filed(case.id, number, case.tracking_code)
+    uow.commit()
+    return result
+
+
+# --- firing --------------------------------------------------------------------
+
+def fire(
+    uow: UnitOfWork,
+    case_id: int,
+    trigger: str,
+    actor_id: int | None,
+    data: Mapping[str, Any] | None = None,
+    *,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Fired:
+    """Fire ``trigger`` on a case as one transaction (DESIGN.md §2).
+
+    Checks permission, data and guards; moves the state with an optimistic version
+    check; appends one event; updates the clocks; issues the documents the definition
+    names; writes outbox notices. Raises ``NotFound``, ``PermissionDenied``,
+    ``ValidationError``, ``InvalidTransition`` or ``ConflictError``; on any of them
+    nothing is saved.
+    """
+    now = now or utcnow()
+    session = uow.session
+    actor = _actor(session, actor_id)
+    case = _get_case(session, case_id)
+    if expected_version is not None and case.version != expected_version:
+        raise ConflictError(N_("Someone else changed this case first; reload it and try again."))
+    definition = uow.engine.registry.get(case.workflow, case.workflow_version)
+    spec = definition.triggers.get(trigger)
+    if spec is None or not policy.can(actor, trigger, case, definition):
+        if not policy.can_view(actor, case):
+            raise NotFound(N_("No such case."))
+        raise PermissionDenied(N_("You may not do this to this case."))
+    cleaned = actions.clean(trigger, spec.requires, case, data)
+    dest = uow.engine.next_state(definition, case, trigger, cleaned)
+    from_state = case.state
+    actions.apply(trigger, actions.Context(case=case, actor=actor, now=now, data=cleaned, dest=dest))
+    fired = _record_move(uow, case, definition, trigger, from_state, dest, actor, now, cleaned)
+    uow.commit()
+    return fired
+
+
+def _record_move(
+    uow: UnitOfWork,
+    case: Case,
+    definition: Definition,
+    trigger: str,
+    from_state: str,
+    dest: str,
+    actor: User | None,
+    now: datetime,
+    data: dict[str, Any],
+) -> Fired:
+    session = uow.session
+    case.state = dest
+    dest_spec = definition.states[dest]
+    if dest_spec.tier is not None:
+        case.tier = dest_spec.tier
+    if dest_spec.final and case.closed_at is None:
+        case.closed_at = now
+    reason = data.get("reason")
+    event = append_event(
+        session, case, trigger=trigger, from_state=from_state, to_state=dest, actor=actor,
+        at=now, data={k: v for k, v in data.items() if k != "reason"}, reason=reason,
+    )
+    session.flush()
+    _update_clocks(session, case, definition, trigger, from_state, dest, now)
+    issued = _issue_documents(session, case, definition, trigger, from_state, dest, actor, now, data)
+    if from_state != dest:
+        _outbox(
+            session, case, "state_changed", f"event:{event.id}", now,
+            {"number": case.number, "from": from_state, "to": dest, "trigger": trigger,
+             "notify_role": definition.lead_role(case.tier)},
+        )
+    session.flush()
+    return Fired(case.id, trigger, from_state, dest, event.id, case.version, issued)
+
+
+def _issue_documents(
+    session: Session,
+    case: Case,
+    definition: Definition,
+    trigger: str,
+    from_state: str,
+    dest: str,
+    actor: User | None,
+    now: datetime,
+    data: dict[str, Any],
+) -> tuple[str, ...]:
+    kinds = list(definition.triggers[trigger].documents)
+    if from_state != dest and case.accepted_at is not None:
+        kinds.extend(definition.states[dest].documents)
+    if not kinds:
+        return ()
+    from .documents import content_digest, document_title, verification_code
+
+    session.expire(case, ["events", "documents"])
+    issued = []
+    for kind in kinds:
+        extra = dict(data, actor_label=actor.display_name if actor else SYSTEM_LABEL)
+        context = to_stored(document_context(kind, case, definition, now, extra))
+        digest = content_digest(context)
+        code = verification_code(digest)
+        if context.get("agreement"):
+            context["agreement"]["verification_code"] = code
+        version = 1 + (session.scalar(
+            select(func.count()).select_from(Document).where(Document.case_id == case.id, Document.kind == kind)
+        ) or 0)
+        session.add(
+            Document(
+                case_id=case.id, kind=kind, version=version, title=document_title(kind),
+                created_at=now, context=context, digest=digest, verification_code=code,
+            )
+        )
+        session.flush()
+        session.expire(case, ["documents"])
+        issued.append(kind)
+    return tuple(issued)
+
+
+# --- clocks --------------------------------------------------------------------
+
+def _clock_applies(spec: ClockSpec, case: Case) -> bool:
+    from .guards import GUARDS
+
+    return all(GUARDS[g](case, None) for g in spec.conditions)
+
+
+def _update_clocks(
+    session: Session, case: Case, definition: Definition, trigger: str, from_state: str, dest: str, now: datetime
+) -> None:
+    """Start, pause, resume and stop the case's clocks after a move (DOMAIN R25)."""
+    clocks = {c.name: c for c in session.scalars(select(CaseClock).where(CaseClock.case_id == case.id))}
+    today = local_date(now)
+    final = definition.states[dest].final
+    for spec in definition.clocks.values():
+        clock = clocks.get(spec.name)
+        live = clock is not None and clock.status in (ClockStatus.RUNNING, ClockStatus.PAUSED)
+        if live and clock is not None:
+            leaves = bool(spec.runs_in) and dest not in spec.runs_in and dest not in spec.pause_in
+            if final or trigger in spec.stop_on or leaves:
+                clock.status = ClockStatus.STOPPED
+                continue
+            if clock.status is ClockStatus.RUNNING and dest in spec.pause_in:
+                clock.status = ClockStatus.PAUSED
+                clock.paused_at = now
+            elif clock.status is ClockStatus.PAUSED and dest not in spec.pause_in:
+                paused_from = local_date(clock.paused_at) if clock.paused_at else today
+                clock.paused_days += (today - paused_from).days
+                clock.status = ClockStatus.RUNNING
+                clock.paused_at = None
+                _set_due(clock, spec)
+            continue
+        starts = trigger in spec.start_on or (dest in spec.runs_in and from_state not in spec.runs_in)
+        if final or not starts or not _clock_applies(spec, case):
+            continue
+        if clock is None:
+            clock = CaseClock(case_id=case.id, name=spec.name, status=ClockStatus.RUNNING, started_on=today)
+            session.add(clock)
+        clock.status = ClockStatus.RUNNING
+        clock.started_on = today
+        clock.paused_days = 0
+        clock.paused_at = None
+        _set_due(clock, spec)
+
+
+def _set_due(clock: CaseClock, spec: ClockSpec) -> None:
+    end = period_end(clock.started_on, spec.days + clock.paused_days)
+    clock.last_day = end.last_day
+    clock.due_at = end.lapses_at
+    clock.provisional = end.provisional
+
+
+def sweep(uow: UnitOfWork, now: datetime | None = None, limit: int = 500) -> list[tuple[int, str]]:
+    """Act on every clock that has run out by ``now`` (期限届满处理), one transaction.
+
+    Each lapse is recorded as an event and a reminder in the outbox, or fires
+    ``escalate`` as the system actor when the definition says so. A clock acts once:
+    running the sweep again changes nothing. Rows are locked with SKIP LOCKED on
+    PostgreSQL, so concurrent sweeps never act twice on one clock. Returns
+    ``[(case_id, clock name)]`` acted on.
+    """
+    now = now or utcnow()
+    session = uow.session
+    query = (
+        select(CaseClock)
+        .where(CaseClock.status == ClockStatus.RUNNING, CaseClock.due_at <= now)
+        .order_by(CaseClock.due_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    acted: list[tuple[int, str]] = []
+    for clock in session.scalars(query).all():
+        case = session.get(Case, clock.case_id)
+        if case is None:
+            continue
+        definition = uow.engine.registry.get(case.workflow, case.workflow_version)
+        spec = definition.clocks.get(clock.name)
+        clock.status = ClockStatus.EXPIRED
+        if spec is None:
+            continue
+        expiry = spec.on_expiry
+        data = {
+            "clock": spec.name,
+            "label": pick_label(spec.label),
+            "last_day": clock.last_day.isoformat() if clock.last_day else None,
+            "offer": dict(expiry.get("offer") or {}),
+        }
+        if expiry["action"] == "escalate" and "escalate" in uow.engine.available(definition, case):
+            cleaned = {"reason": f"{pick_label(spec.label)}届满，系统自动提级"}
+            dest = uow.engine.next_state(definition, case, "escalate", cleaned)
+            _record_move(uow, case, definition, "escalate", case.state, dest, None, now, cleaned)
+        else:
+            append_event(
+                session, case, trigger="clock_expired", from_state=case.state, to_state=case.state,
+                actor=None, at=now, data=data,
+            )
+        notify = [
+            definition.lead_role(case.tier) if w == "tier_lead"
+            else definition.lead_role((case.tier or 0) + 1) if w == "next_tier_lead" else w
+            for w in expiry.get("notify", ())
+        ]
+        _outbox(
+            session, case, "clock_expired", f"clock:{clock.id}:{clock.due_at.isoformat() if clock.due_at else ''}",
+            now, dict(data, number=case.number, notify_roles=[r for r in notify if r]),
+        )
+        acted.append((case.id, clock.name))
+    uow.commit()
+    return acted
+
+
+def clock_status(clock: CaseClock, spec: ClockSpec, now: datetime) -> dict[str, Any]:
+    """What the case page shows of a clock: day count, last day, whether it has lapsed."""
+    today = local_date(now)
+    paused_extra = 0
+    if clock.status is ClockStatus.PAUSED and clock.paused_at is not None:
+        paused_extra = (today - local_date(clock.paused_at)).days
+    elapsed = max(0, (today - clock.started_on).days - clock.paused_days - paused_extra)
+    last_day: date | None = clock.last_day
+    if clock.status is ClockStatus.PAUSED and last_day is not None:
+        last_day = None  # not known until the case resumes
+    return {
+        "name": spec.name,
+        "label": spec.label,
+        "days": spec.days,
+        "elapsed": elapsed,
+        "last_day": last_day,
+        "status": clock.status.value,
+        "provisional": clock.provisional,
+        "overdue": clock.status is ClockStatus.EXPIRED
+        or (clock.status is ClockStatus.RUNNING and clock.due_at is not None and clock.due_at <= now),
+        "source": spec.source,
+        "remaining": (last_day - today).days if last_day else None,
+    }
+
+

@@ -1,0 +1,241 @@
+"""Plain-dict contexts of the legal documents, taken from a case's records.
+
+The dict is what ``documents.render_pdf`` lays out and what the verification digest is
+computed over; it is stored with the ``Document`` so a PDF can be rendered again, the
+same to the letter, at any later time.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from .clocks import SHANGHAI, local_date
+from .enums import AgreementKind, PartyKind, PartyRole
+from .models import Agreement, Case, Event, Party
+from .workflow import Definition, pick_label
+
+ROLE_LABELS = {PartyRole.APPLICANT: "申请人", PartyRole.RESPONDENT: "被申请人", PartyRole.THIRD_PARTY: "第三人"}
+CATEGORY_LABELS = {
+    "wages": "劳动争议（拖欠工资）",
+    "work_injury": "劳动争议（工伤）",
+    "contract_termination": "劳动争议（解除劳动合同）",
+    "labour_service_pay": "劳务报酬纠纷",
+    "neighbour_lift": "相邻关系纠纷（加装电梯）",
+    "neighbour_building": "相邻关系纠纷（建房）",
+    "neighbour_other": "相邻关系纠纷",
+    "property_service": "物业服务纠纷",
+    "minor_assault": "轻微伤害纠纷",
+    "other": "其他纠纷",
+}
+SOURCE_LABELS = {
+    "enterprise_liaison": "企业网格员报送",
+    "walk_in": "当事人申请",
+    "online": "网上申请",
+    "police_referral": "公安机关移送",
+    "court_referral": "人民法院委托",
+    "proactive": "主动调解",
+}
+MODE_LABELS = {"joint": "面对面调解", "caucus": "背靠背调解"}
+
+
+def _d(instant: datetime | None) -> date | None:
+    return local_date(instant) if instant else None
+
+
+def _age(party: Party, on: date) -> int | None:
+    born = party.birth_date
+    if born is None and party.id_number and len(party.id_number) == 18:
+        try:
+            born = date(int(party.id_number[6:10]), int(party.id_number[10:12]), int(party.id_number[12:14]))
+        except ValueError:
+            born = None
+    if born is None:
+        return None
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def party_context(party: Party, on: date) -> dict[str, Any]:
+    """One party's particulars as the forms print them (R26, R30)."""
+    return {
+        "ref": party.ref,
+        "role": party.role.value,
+        "role_label": ROLE_LABELS[party.role],
+        "kind": party.kind.value,
+        "name": party.name,
+        "size": party.size,
+        "gender": party.gender.value if party.gender else None,
+        "ethnicity": party.ethnicity,
+        "age": _age(party, on) if party.kind is PartyKind.PERSON else None,
+        "occupation": party.occupation,
+        "phone": party.phone,
+        "id_number": party.id_number,
+        "address": party.address,
+        "representative": party.representative,
+    }
+
+
+def _who(event: Event) -> str:
+    return event.actor_label
+
+
+def case_context(case: Case, definition: Definition, on: datetime) -> dict[str, Any]:
+    """The parts every document shares: organisation, case particulars, parties."""
+    today = local_date(on)
+    mediator = case.assigned_to.display_name if case.assigned_to else None
+    if mediator is None:
+        for ev in reversed(case.events):
+            if ev.actor is not None and ev.trigger not in ("file",):
+                mediator = ev.actor_label
+                break
+    org = case.organisation
+    return {
+        "organisation": {"name": org.name, "committee": org.committee_name, "short_name": org.short_name},
+        "case": {
+            "number": case.number,
+            "title": case.title,
+            "category_label": CATEGORY_LABELS.get(case.category.value, case.category.value),
+            "workflow_label": pick_label(definition.title),
+            "facts": case.facts,
+            "claims": case.claims,
+            "amount_claimed": case.amount_claimed,
+            "filed_at": _d(case.filed_at),
+            "accepted_at": _d(case.accepted_at),
+            "closed_at": _d(case.closed_at),
+            "mediator": mediator,
+            "recorder": mediator,
+            "state_label": definition.label(case.state),
+            "source_label": SOURCE_LABELS.get(case.filed_via.value, case.filed_via.value),
+            "filed_by": case.filed_by.display_name if case.filed_by else None,
+        },
+        "parties": [party_context(p, today) for p in case.parties],
+    }
+
+
+def agreement_context(agreement: Agreement, case: Case) -> dict[str, Any]:
+    """The agreement's terms and particulars (R30, R31)."""
+    return {
+        "kind": agreement.kind.value,
+        "number": case.number,
+        "version": agreement.version,
+        "text": agreement.text,
+        "terms": [
+            {
+                "seq": o.seq,
+                "obligor": o.obligor.name if o.obligor else None,
+                "obligee": o.obligee.name if o.obligee else None,
+                "text": o.text,
+                "amount": o.amount,
+                "due_date": o.due_on,
+            }
+            for o in agreement.obligations
+        ],
+        "copies": len(case.parties) + 1,
+        "drafted_at": _d(agreement.drafted_at),
+        "signed_at": _d(agreement.signed_at),
+        "verification_code": None,
+    }
+
+
+def timeline_context(case: Case, definition: Definition) -> dict[str, Any]:
+    """Events, sessions and investigations, for the dossier (R33)."""
+    events = [
+        {
+            "at": ev.at.astimezone(SHANGHAI).replace(microsecond=0),
+            "label": pick_label(definition.triggers[ev.trigger].label) if ev.trigger in definition.triggers else ev.trigger,
+            "actor": _who(ev),
+            "note": ev.reason or ev.data.get("note") or ev.data.get("reason"),
+        }
+        for ev in case.events
+    ]
+    names = {p.ref: p.name for p in case.parties}
+    sessions = [
+        {
+            "at": s.held_at.astimezone(SHANGHAI).replace(microsecond=0),
+            "mode_label": MODE_LABELS[s.mode.value],
+            "participants": [names.get(p.get("party", ""), p.get("name", "")) for p in s.participants],
+            "place": s.place,
+            "minutes": s.minutes,
+        }
+        for s in case.sessions
+    ]
+    investigations = [
+        {"at": ev.at.astimezone(SHANGHAI).replace(microsecond=0), "note": ev.data.get("note"), "investigator": _who(ev)}
+        for ev in case.events
+        if ev.trigger in ("record_investigation", "record_visit")
+    ]
+    return {"events": events, "sessions": sessions, "investigations": investigations}
+
+
+def document_context(kind: str, case: Case, definition: Definition, on: datetime, data: dict[str, Any]) -> dict[str, Any]:
+    """The context of document ``kind`` for ``case`` as it stands at ``on``."""
+    ctx = case_context(case, definition, on)
+    agreement = case.current_agreement
+    if kind in ("agreement", "oral_agreement") and agreement is not None:
+        ctx["agreement"] = agreement_context(agreement, case)
+    if kind == "follow_up":
+        visited = ", ".join(p.name for p in case.parties if p.role is PartyRole.APPLICANT)
+        ctx["agreement"] = agreement_context(agreement, case) if agreement else None
+        ctx["follow_up"] = {
+            "at": local_date(on),
+            "visitor": data.get("actor_label"),
+            "party_visited": data.get("party_visited") or visited,
+            "note": data.get("note"),
+            "performance": _performance_summary(agreement),
+        }
+    if kind == "dossier":
+        ctx.update(timeline_context(case, definition))
+        ctx["documents"] = [
+            {"kind": d.kind, "title": d.title, "context": d.context}
+            for d in case.documents
+            if d.kind != "dossier"
+        ]
+    return ctx
+
+
+def _performance_summary(agreement: Agreement | None) -> str | None:
+    if agreement is None:
+        return None
+    if agreement.kind is AgreementKind.ORAL and not agreement.obligations:
+        return "口头协议当场履行完毕"
+    done = sum(1 for o in agreement.obligations if o.performed_at)
+    total = len(agreement.obligations)
+    return f"协议共{total}项，已履行{done}项"
+
+
+_DATE_KEYS = frozenset({"filed_at", "accepted_at", "closed_at", "drafted_at", "signed_at", "due_date"})
+_INSTANT_KEYS = frozenset({"at"})
+_MONEY_KEYS = frozenset({"amount", "amount_claimed"})
+
+
+def to_stored(value: Any) -> Any:
+    """The JSON form of a context: dates and instants as ISO text, money as text."""
+    if isinstance(value, dict):
+        return {k: to_stored(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_stored(v) for v in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if hasattr(value, "as_tuple"):  # Decimal
+        return str(value)
+    return value
+
+
+def from_stored(value: Any, key: str | None = None) -> Any:
+    """The inverse of ``to_stored`` for the keys documents use (dates, instants, money)."""
+    from decimal import Decimal
+
+    if isinstance(value, dict):
+        return {k: from_stored(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_stored(v) for v in value]
+    if isinstance(value, str) and key is not None:
+        if key in _MONEY_KEYS:
+            return Decimal(value)
+        if key in _DATE_KEYS and len(value) == 10:
+            return date.fromisoformat(value)
+        if key in _INSTANT_KEYS and "T" in value:
+            return datetime.fromisoformat(value)
+        if key in _INSTANT_KEYS and len(value) == 10:
+            return date.fromisoformat(value)
+    return value

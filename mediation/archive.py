@@ -1,0 +1,38 @@
+"""PDFs of issued documents (文书存档), rendered from their stored context and cached.
+
+A document's PDF is a pure function of its stored context, so the cache is keyed by
+the content digest and never goes stale; a changed case issues a new document version.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .db import INSTANCE_DIR
+from .documents import render_pdf
+from .models import Document
+from .snapshots import from_stored
+
+DEFAULT_CACHE = INSTANCE_DIR / "documents"
+
+
+def document_pdf(document: Document, cache_dir: Path | None = None) -> bytes:
+    """The PDF bytes of ``document``, rendered once and then read from ``cache_dir``."""
+    cache = Path(cache_dir or os.environ.get("MEDIATION_DOCUMENT_CACHE") or DEFAULT_CACHE)
+    path = cache / f"{document.kind}-{document.digest}.pdf"
+    if path.is_file():
+        return path.read_bytes()
+    pdf = render_pdf(document.kind, from_stored(document.context))
+    cache.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=cache, suffix=".part")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pdf)
+    os.replace(tmp, path)  # atomic: concurrent renders of one document never see half a file
+    return pdf
+
+
+def document_filename(document: Document, case_number: str) -> str:
+    """A download name such as ``（2026）温溪警调字第0001号-调解协议书-v1.pdf``."""
+    return f"{case_number}-{document.title}-v{document.version}.pdf"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     """A user's role (角色)."""
 
     ADMIN = "admin"  # 系统管理员
@@ -19,7 +19,7 @@ class Role(str, enum.Enum):
     AUDITOR = "auditor"  # 只读审计、统计
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     """Severity found at triage (纠纷等级)."""
 
     SIMPLE = "simple"  # 简单纠纷
@@ -27,7 +27,7 @@ class Severity(str, enum.Enum):
     MAJOR = "major"  # 重大矛盾隐患
 
 
-class IntakeSource(str, enum.Enum):
+class IntakeSource(enum.StrEnum):
     """How the dispute reached the committee (纠纷来源, DOMAIN R3, R27)."""
 
     ENTERPRISE_LIAISON = "enterprise_liaison"  # 企业网格员报送
@@ -38,7 +38,7 @@ class IntakeSource(str, enum.Enum):
     PROACTIVE = "proactive"  # 主动调解（排查）
 
 
-class Category(str, enum.Enum):
+class Category(enum.StrEnum):
     """Kind of dispute (纠纷类别); a workflow definition lists those it takes."""
 
     WAGES = "wages"  # 拖欠工资
@@ -53,7 +53,7 @@ class Category(str, enum.Enum):
     OTHER = "other"  # 其他
 
 
-class PartyRole(str, enum.Enum):
+class PartyRole(enum.StrEnum):
     """A party's standing in the case (当事人地位)."""
 
     APPLICANT = "applicant"  # 申请人
@@ -61,7 +61,7 @@ class PartyRole(str, enum.Enum):
     THIRD_PARTY = "third_party"  # 第三人
 
 
-class PartyKind(str, enum.Enum):
+class PartyKind(enum.StrEnum):
     """What a party is (当事人类型, DOMAIN R15)."""
 
     PERSON = "person"  # 自然人
@@ -69,28 +69,28 @@ class PartyKind(str, enum.Enum):
     GROUP = "group"  # 集体（推选代表人）
 
 
-class Gender(str, enum.Enum):
+class Gender(enum.StrEnum):
     """Sex as recorded on the ID card (性别)."""
 
     MALE = "M"
     FEMALE = "F"
 
 
-class SessionMode(str, enum.Enum):
+class SessionMode(enum.StrEnum):
     """How a mediation session is held (调解方式)."""
 
     JOINT = "joint"  # 面对面
     CAUCUS = "caucus"  # 背靠背
 
 
-class AgreementKind(str, enum.Enum):
+class AgreementKind(enum.StrEnum):
     """Written or oral agreement (DOMAIN R9–R10)."""
 
     WRITTEN = "written"  # 书面协议
     ORAL = "oral"  # 口头协议
 
 
-class AgreementStatus(str, enum.Enum):
+class AgreementStatus(enum.StrEnum):
     """Where an agreement stands (协议状态)."""
 
     DRAFTED = "drafted"  # 拟定
@@ -99,7 +99,7 @@ class AgreementStatus(str, enum.Enum):
     SUPERSEDED = "superseded"  # 已被新版本取代
 
 
-class ClockStatus(str, enum.Enum):
+class ClockStatus(enum.StrEnum):
     """State of a case clock (期限状态)."""
 
     RUNNING = "running"
@@ -108,7 +108,7 @@ class ClockStatus(str, enum.Enum):
     EXPIRED = "expired"
 
 
-class Referral(str, enum.Enum):
+class Referral(enum.StrEnum):
     """Where the parties are pointed when mediation ends without settlement (其他途径, DOMAIN R7)."""
 
     ARBITRATION = "arbitration"  # 劳动仲裁

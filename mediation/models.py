@@ -54,7 +54,7 @@ class Base(DeclarativeBase):
     """Declarative base with the constraint naming convention."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime(), Decimal: Money(), dict[str, Any]: JSON()}
+    type_annotation_map = {datetime: UTCDateTime(), Decimal: Money(), dict[str, Any]: JSON()}  # noqa: RUF012
 
 
 class Organisation(Base):
@@ -184,7 +184,7 @@ class Case(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     # Programmatic versioning: every event sets version+1; the UPDATE checks the old value.
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012
 
     organisation: Mapped[Organisation] = relationship()
     enterprise: Mapped[Enterprise | None] = relationship()

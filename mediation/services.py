@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any
 
@@ -51,7 +51,7 @@ TRACKING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 def utcnow() -> datetime:
     """The current instant, aware, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UnitOfWork:
@@ -152,7 +152,7 @@ def event_hash_fields(event: Event) -> dict[str, Any]:
     return {
         "case_id": event.case_id,
         "seq": event.seq,
-        "at": event.at.astimezone(timezone.utc).isoformat(),
+        "at": event.at.astimezone(UTC).isoformat(),
         "actor_id": event.actor_id,
         "trigger": event.trigger,
         "from": event.from_state,
@@ -427,7 +427,8 @@ def file_case(
         actor=actor, at=now, data={"filed_via": filed_via.value},
     )
     if case.risk_flag:  # People's Mediation Law Art. 25: report promptly to the police
-        _outbox(session, case, "risk_flag", f"risk:{case.id}", now, {"number": number, "role": Role.STATION_CHIEF.value})
+        payload = {"number": number, "role": Role.STATION_CHIEF.value}
+        _outbox(session, case, "risk_flag", f"risk:{case.id}", now, payload)
     _outbox(session, case, "filed", f"filed:{case.id}", now, {"number": number})
     result = Filed(case.id, number, case.tracking_code)
     uow.commit()

@@ -137,12 +137,25 @@ def agreement_context(agreement: Agreement, case: Case) -> dict[str, Any]:
     }
 
 
+SYSTEM_EVENT_LABELS = {
+    "file": {"zh_CN": "登记", "en": "Filed"},
+    "clock_expired": {"zh_CN": "期限届满", "en": "Period ran out"},
+}
+
+
+def trigger_label(definition: Definition, trigger: str, locale: str = "zh_CN") -> str:
+    """The label of a trigger or system event (``file``, ``clock_expired``) in ``locale``."""
+    spec = definition.triggers.get(trigger)
+    label = spec.label if spec else SYSTEM_EVENT_LABELS.get(trigger)
+    return pick_label(label, locale) if label else trigger
+
+
 def timeline_context(case: Case, definition: Definition) -> dict[str, Any]:
     """Events, sessions and investigations, for the dossier (R33)."""
     events = [
         {
             "at": ev.at.astimezone(SHANGHAI).replace(microsecond=0),
-            "label": pick_label(definition.triggers[ev.trigger].label) if ev.trigger in definition.triggers else ev.trigger,
+            "label": trigger_label(definition, ev.trigger),
             "actor": _who(ev),
             "note": ev.reason or ev.data.get("note") or ev.data.get("reason"),
         }
@@ -167,7 +180,9 @@ def timeline_context(case: Case, definition: Definition) -> dict[str, Any]:
     return {"events": events, "sessions": sessions, "investigations": investigations}
 
 
-def document_context(kind: str, case: Case, definition: Definition, on: datetime, data: dict[str, Any]) -> dict[str, Any]:
+def document_context(
+    kind: str, case: Case, definition: Definition, on: datetime, data: dict[str, Any]
+) -> dict[str, Any]:
     """The context of document ``kind`` for ``case`` as it stands at ``on``."""
     ctx = case_context(case, definition, on)
     agreement = case.current_agreement

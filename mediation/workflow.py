@@ -99,9 +99,9 @@ class ClockSpec:
     conditions: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Definition:
-    """A checked, immutable workflow definition (one name, one version)."""
+    """A checked, immutable workflow definition (one name, one version); hashed by identity."""
 
     name: str
     version: int

@@ -143,7 +143,8 @@ def _get_case(session: Session, case_id: int) -> Case:
     return case
 
 
-def _event_hash(fields: Mapping[str, Any]) -> str:
+def event_hash(fields: Mapping[str, Any]) -> str:
+    """SHA-256 hex of an event's fields in canonical JSON (see ``event_hash_fields``)."""
     return hashlib.sha256(canonical_json(fields).encode("utf-8")).hexdigest()
 
 
@@ -194,7 +195,7 @@ def append_event(
         prev_hash=prev,
         hash="",
     )
-    event.hash = _event_hash(event_hash_fields(event))
+    event.hash = event_hash(event_hash_fields(event))
     session.add(event)
     case.updated_at = at
     case.version = case.version + 1  # every event bumps it, so concurrent writers conflict

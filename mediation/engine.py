@@ -111,7 +111,7 @@ class Engine:
         with lock:
             machine.add_model(token, initial=case.state)
             try:
-                moved = getattr(token, "trigger")(trigger)
+                moved = token.trigger(trigger)
             except MachineError as exc:
                 raise InvalidTransition(
                     f"{trigger!r} is not allowed in state {case.state!r}"
@@ -133,7 +133,7 @@ class Engine:
         with lock:
             machine.add_model(token, initial=case.state)
             try:
-                may = getattr(token, "may_trigger")
+                may = token.may_trigger
                 return [name for name in definition.triggers if may(name)]
             finally:
                 machine.remove_model(token)

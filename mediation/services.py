@@ -500,12 +500,11 @@ def _record_move(
         session, case, trigger=trigger, from_state=from_state, to_state=dest, actor=actor,
         at=now, data={k: v for k, v in data.items() if k != "reason"}, reason=reason,
     )
-    session.flush()
     _update_clocks(session, case, definition, trigger, from_state, dest, now)
     issued = _issue_documents(session, case, definition, trigger, from_state, dest, actor, now, data)
     if from_state != dest:
         _outbox(
-            session, case, "state_changed", f"event:{event.id}", now,
+            session, case, "state_changed", f"event:{case.id}:{event.seq}", now,
             {"number": case.number, "from": from_state, "to": dest, "trigger": trigger,
              "notify_role": definition.lead_role(case.tier)},
         )
@@ -567,6 +566,10 @@ def _update_clocks(
     session: Session, case: Case, definition: Definition, trigger: str, from_state: str, dest: str, now: datetime
 ) -> None:
     """Start, pause, resume and stop the case's clocks after a move (DOMAIN R25)."""
+    if from_state == dest and not any(
+        trigger in spec.start_on or trigger in spec.stop_on for spec in definition.clocks.values()
+    ):
+        return  # an activity no clock listens to cannot change a clock
     clocks = {c.name: c for c in session.scalars(select(CaseClock).where(CaseClock.case_id == case.id))}
     today = local_date(now)
     final = definition.states[dest].final

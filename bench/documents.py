@@ -15,6 +15,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ def main() -> None:
     for family in FONTS:
         for name, (kind, context) in samples.items():
             html = with_font(documents.render_html(kind, context), family)
-            wall, cpu, size = measure(lambda html=html: documents._html_to_pdf(html), args.runs)
+            wall, cpu, size = measure(partial(documents._html_to_pdf, html), args.runs)
             print(f"{family:22} {name:22} {wall:6.3f} s wall {cpu:6.3f} s cpu {size / 1000:7.1f} KB")
         start = time.perf_counter()
         documents.render_html("agreement", c01_context())
@@ -74,7 +75,7 @@ def main() -> None:
         pdf_fonts.harfbuzz_subset = None  # what WeasyPrint does when the library is missing
         for family in FONTS:
             html = with_font(documents.render_html("agreement", c01_context()), family)
-            wall, cpu, size = measure(lambda html=html: documents._html_to_pdf(html), 1)
+            wall, cpu, size = measure(partial(documents._html_to_pdf, html), 1)
             print(
                 f"{family:22} {'agreement c01 fontTools':22} {wall:6.3f} s wall {cpu:6.3f} s cpu {size / 1000:7.1f} KB"
             )

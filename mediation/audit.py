@@ -4,7 +4,8 @@ Events are hash-chained per case: each event's hash covers its fields and the pr
 event's hash. A case's chain is broken when an event was edited (its hash no longer
 matches), inserted or deleted (a gap in ``seq`` or a ``prev_hash`` that does not match),
 or cut off at the end (every event bumps the case's version, so a case of version v
-has v − 1 events, and its state is its last event's destination).
+has v − 1 events; the case records its chain's head; its state is its last event's
+destination).
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def verify_case(case: Case, events: list[Event]) -> list[ChainBreak]:
         prev = event.hash
     if len(events) != case.version - 1:
         add(None, f"the case has version {case.version} but {len(events)} events: events are missing or extra")
+    if (case.last_event_hash or GENESIS_HASH) != prev:
+        add(None, "the case's chain head is not its last event: events were deleted or replaced")
     if events and events[-1].to_state != case.state:
         add(events[-1].seq, f"the case is in {case.state!r} but its last event leads to {events[-1].to_state!r}")
     return breaks

@@ -96,6 +96,7 @@ class User(Base):
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(10))
+    email: Mapped[str | None] = mapped_column(String(254))
 
     organisation: Mapped[Organisation] = relationship()
     enterprise: Mapped[Enterprise | None] = relationship()
@@ -181,6 +182,7 @@ class Case(Base):
     filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     risk_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_event_hash: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     # Programmatic versioning: every event sets version+1; the UPDATE checks the old value.
@@ -408,3 +410,36 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Notification(Base):
+    """An in-app notice to one user (站内通知), one per outbox message and recipient."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    created_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(60))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    read_at: Mapped[datetime | None]
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class Delivery(Base):
+    """One completed delivery of an outbox message on one channel to one recipient (送达记录).
+
+    Its unique key makes redelivery after a crash a no-op for that channel and recipient.
+    """
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    delivered_at: Mapped[datetime]

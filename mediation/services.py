@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from types import TracebackType
@@ -26,7 +27,7 @@ from .actions import parse_amount
 from .clocks import local_date, period_end
 from .engine import Engine
 from .enums import Category, ClockStatus, Gender, IntakeSource, PartyKind, PartyRole, Role
-from .errors import ConflictError, NotFound, PermissionDenied, ValidationError
+from .errors import ConflictError, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from .i18n import N_
 from .models import (
     Case,
@@ -89,16 +90,23 @@ class UnitOfWork:
             session.close()
             self._session = None
 
+    @contextmanager
+    def conflicts(self) -> Iterator[None]:
+        """Turn a stale version or a lost race met while flushing in the block into ``ConflictError``.
+
+        On PostgreSQL a concurrent writer's ``UPDATE … WHERE version = :seen`` waits for the
+        first to commit and then matches no row; that surfaces at whichever flush comes first.
+        """
+        try:
+            yield
+        except (StaleDataError, IntegrityError) as exc:
+            self.session.rollback()
+            raise ConflictError(N_("Someone else changed this case first; reload it and try again.")) from exc
+
     def commit(self) -> None:
         """Flush and commit; a stale version or a lost race raises ``ConflictError``."""
-        try:
+        with self.conflicts():
             self.session.commit()
-        except StaleDataError as exc:
-            self.session.rollback()
-            raise ConflictError(N_("Someone else changed this case first; reload it and try again.")) from exc
-        except IntegrityError as exc:
-            self.session.rollback()
-            raise ConflictError(N_("Someone else changed this case first; reload it and try again.")) from exc
 
 
 # --- results -------------------------------------------------------------------
@@ -176,11 +184,12 @@ def append_event(
     data: Mapping[str, Any] | None = None,
     reason: str | None = None,
 ) -> Event:
-    """Append one immutable, hash-chained event to ``case`` and bump the case's version."""
-    last = session.execute(
-        select(Event.seq, Event.hash).where(Event.case_id == case.id).order_by(Event.seq.desc()).limit(1)
-    ).first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    """Append one immutable, hash-chained event to ``case`` and bump the case's version.
+
+    The case holds its chain's head (``last_event_hash``) and, as its version counts its
+    events, the next sequence number: appending reads nothing.
+    """
+    seq, prev = case.version, case.last_event_hash or GENESIS_HASH
     event = Event(
         case_id=case.id,
         seq=seq,
@@ -197,6 +206,7 @@ def append_event(
     )
     event.hash = event_hash(event_hash_fields(event))
     session.add(event)
+    case.last_event_hash = event.hash
     case.updated_at = at
     case.version = case.version + 1  # every event bumps it, so concurrent writers conflict
     return event
@@ -467,12 +477,16 @@ def fire(
     if spec is None or not policy.can(actor, trigger, case, definition):
         if not policy.can_view(actor, case):
             raise NotFound(N_("No such case."))
+        if spec is None:
+            raise InvalidTransition(N_("This kind of case has no such action."))
         raise PermissionDenied(N_("You may not do this to this case."))
     cleaned = actions.clean(trigger, spec.requires, case, data)
     dest = uow.engine.next_state(definition, case, trigger, cleaned)
     from_state = case.state
-    actions.apply(trigger, actions.Context(case=case, actor=actor, now=now, data=cleaned, dest=dest))
-    fired = _record_move(uow, case, definition, trigger, from_state, dest, actor, now, cleaned)
+    with uow.conflicts():
+        actions.apply(trigger, actions.Context(case=case, actor=actor, now=now, data=cleaned, dest=dest,
+                                               definition=definition))
+        fired = _record_move(uow, case, definition, trigger, from_state, dest, actor, now, cleaned)
     uow.commit()
     return fired
 

@@ -21,6 +21,8 @@ from .workflow import Registry
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = ROOT / "instance"
 DEFAULT_URL = f"sqlite:///{INSTANCE_DIR / 'mediation.db'}"
+#: Connection execution option marking a transaction that will write (see ``make_engine``).
+WRITE_OPTION = "mediation_write"
 
 
 def database_url() -> str:
@@ -38,8 +40,10 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """An engine for ``url``; on SQLite: WAL, a busy timeout and ``BEGIN IMMEDIATE`` writes.
 
-    Immediate transactions make concurrent SQLite writers wait for each other instead
-    of failing with "database is locked" on upgrade from a read lock.
+    A transaction on a connection with the ``WRITE_OPTION`` execution option (every unit
+    of work) begins IMMEDIATE, so concurrent SQLite writers queue for the write lock
+    instead of failing with "database is locked" on upgrading a read lock; plain reads
+    begin deferred and never block a writer (WAL).
     """
     url = normalise_url(url or database_url())
     if url.startswith("sqlite"):
@@ -59,7 +63,8 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            write = conn.get_execution_options().get(WRITE_OPTION)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)

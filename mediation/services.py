@@ -25,6 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from . import actions, policy
 from .actions import parse_amount
 from .clocks import local_date, period_end
+from .db import WRITE_OPTION
 from .engine import Engine
 from .enums import Category, ClockStatus, Gender, IntakeSource, PartyKind, PartyRole, Role
 from .errors import ConflictError, InvalidTransition, NotFound, PermissionDenied, ValidationError
@@ -77,6 +78,7 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self._session = self.session_factory()
         self._session.begin()
+        self._session.connection(execution_options={WRITE_OPTION: True})  # SQLite: BEGIN IMMEDIATE
         return self
 
     def __exit__(
@@ -520,6 +522,8 @@ def _record_move(
         _outbox(
             session, case, "state_changed", f"event:{case.id}:{event.seq}", now,
             {"number": case.number, "from": from_state, "to": dest, "trigger": trigger,
+             "from_label": definition.label(from_state), "to_label": definition.label(dest),
+             "trigger_label": pick_label(definition.triggers[trigger].label),
              "notify_role": definition.lead_role(case.tier)},
         )
     session.flush()

@@ -26,7 +26,7 @@ import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine as SAEngine
@@ -40,7 +40,7 @@ from mediation.services import GENESIS_HASH, UnitOfWork, fire, sweep
 from mediation.workflow import Registry, canonical_json
 
 PG_SERVER = os.environ.get("MEDIATION_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1/postgres")
-NOW = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
 def _line(label: str, value: str) -> None:
@@ -78,7 +78,7 @@ def postgres_available() -> bool:
             pass
         engine.dispose()
         return True
-    except Exception:  # noqa: BLE001 - any failure means "not available here"
+    except Exception:
         return False
 
 

@@ -84,7 +84,8 @@ def notice_text(message: OutboxMessage) -> tuple[str, str]:
     if message.kind == "state_changed":
         subject = f"案件{number}状态变更"
         action = p.get("trigger_label") or p.get("trigger")
-        body = f"案件{number}经“{action}”，由{p.get('from_label') or p.get('from')}转为{p.get('to_label') or p.get('to')}。"
+        before, after = p.get("from_label") or p.get("from"), p.get("to_label") or p.get("to")
+        body = f"案件{number}经“{action}”，由{before}转为{after}。"
     elif message.kind == "clock_expired":
         subject = f"案件{number}{p.get('label', '期限')}届满"
         body = f"案件{number}的{p.get('label', '期限')}已于{p.get('last_day', '')}届满，请及时处理。"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from mediation.versions import check_versions, migrate_cases, parse_mapping
 from mediation.workflow import WORKFLOWS_DIR, Registry
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "versions"
-NOW = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 FILING = {
     "workflow": "labour", "category": "wages", "filed_via": "walk_in", "facts": "欠薪", "claims": "付清",
     "parties": [{"role": "applicant", "name": "张某"}, {"role": "respondent", "name": "某公司"}],

@@ -43,10 +43,10 @@ test: install-test
 	else echo "MEDIATION_TEST_DATABASE_URL is not set: PostgreSQL run skipped"; fi
 
 test-sqlite:
-	env -u MEDIATION_TEST_DATABASE_URL $(BIN)/python -m pytest
+	env -u MEDIATION_TEST_DATABASE_URL $(BIN)/python -m pytest -n auto --dist loadfile
 
 test-postgres:
-	$(BIN)/python -m pytest -m db
+	$(BIN)/python -m pytest -m db -n auto --dist loadfile
 
 bench: install-test
 	$(BIN)/python -m bench

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, MetaData, text
+from sqlalchemy import Engine, MetaData, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from mediation import db as dbmod
@@ -74,11 +74,23 @@ def workflow_engine(registry: Registry) -> WorkflowEngine:
 
 
 @pytest.fixture(scope="session")
-def database_session(tmp_path_factory: pytest.TempPathFactory, registry: Registry) -> Iterator[Database]:
-    """The migrated database, created once per run."""
+def database_session(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, registry: Registry
+) -> Iterator[Database]:
+    """The migrated database, created once per run (once per worker under pytest-xdist).
+
+    On PostgreSQL each xdist worker gets its own database beside the one named, created
+    here and dropped at the end.
+    """
     url = os.environ.get("MEDIATION_TEST_DATABASE_URL")
+    worker = getattr(request.config, "workerinput", {}).get("workerid")
+    own_database = None
     if url:
         url = dbmod.normalise_url(url)
+        if worker:
+            own_database = f"{url.rsplit('/', 1)[1]}_{worker}"
+            _create_database(url, own_database)
+            url = url.rsplit("/", 1)[0] + "/" + own_database
         _wipe_postgres(url)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
@@ -86,6 +98,27 @@ def database_session(tmp_path_factory: pytest.TempPathFactory, registry: Registr
     engine = dbmod.make_engine(url)
     yield Database(url, engine, dbmod.make_session_factory(engine))
     engine.dispose()
+    if own_database:
+        _drop_database(url, own_database)
+
+
+def _server(url: str) -> Engine:
+    return create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+
+
+def _create_database(url: str, name: str) -> None:
+    server = _server(url)
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
+
+
+def _drop_database(url: str, name: str) -> None:
+    server = _server(url)
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
 
 
 @pytest.fixture

@@ -81,6 +81,8 @@ class Enterprise(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     name: Mapped[str] = mapped_column(String(200))
 
+    organisation: Mapped[Organisation] = relationship()
+
 
 class User(Base):
     """A person who logs in (用户)."""

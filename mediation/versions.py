@@ -110,7 +110,7 @@ def migrate_cases(
         actor = session.get(User, actor_id)
     unmapped = sorted({c.state for c in cases if c.state not in mapping and c.state not in new_def.states})
     if unmapped:
-        raise ValidationError({"map": N_("Some cases are in a state with no mapping: ") + ", ".join(unmapped)})
+        raise ValidationError({"map": N_("Some cases are in a state with no mapping."), "states": ", ".join(unmapped)})
     moved = []
     for case in cases:
         new_state = mapping.get(case.state, case.state)

@@ -81,7 +81,7 @@ def test_a_case_whose_state_has_no_mapping_is_refused_and_nothing_moves(database
         plain = file_case(both, officer.id, FILING, now=NOW).case_id
     with pytest.raises(ValidationError) as info, both:
         migrate_cases(both, ("labour", 2), ("labour", 1), {})
-    assert "screening" in info.value.errors["map"]
+    assert "screening" in info.value.errors["states"]
     with database.session_factory() as s:
         assert {c.id: c.workflow_version for c in s.scalars(select(Case))} == {screened: 2, plain: 2}
 

@@ -305,3 +305,15 @@ def main() -> None:
             raise
         click.echo(f"Error: unexpected {type(exc).__name__}: {exc} (set MEDIATION_DEBUG=1 for details)", err=True)
         sys.exit(1)
+
+
+def _register() -> None:
+    """Attach the command groups kept in their own modules."""
+    from .cli_operations import audit_group, deliver_command, workflows_group
+
+    cli.add_command(audit_group)
+    cli.add_command(deliver_command)
+    cli.add_command(workflows_group)
+
+
+_register()

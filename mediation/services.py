@@ -63,9 +63,10 @@ class UnitOfWork:
     ``commit()`` rolls everything back, so nothing is ever half-saved.
     """
 
-    def __init__(self, session_factory: sessionmaker[Session], engine: Engine) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], engine: Engine, *, write: bool = True) -> None:
         self.session_factory = session_factory
         self.engine = engine
+        self.write = write  # False for a read-only page: on SQLite it then does not queue for the write lock
         self._session: Session | None = None
 
     @property
@@ -78,7 +79,8 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self._session = self.session_factory()
         self._session.begin()
-        self._session.connection(execution_options={WRITE_OPTION: True})  # SQLite: BEGIN IMMEDIATE
+        if self.write:
+            self._session.connection(execution_options={WRITE_OPTION: True})  # SQLite: BEGIN IMMEDIATE
         return self
 
     def __exit__(
@@ -541,21 +543,23 @@ def _issue_documents(
     now: datetime,
     data: dict[str, Any],
 ) -> tuple[str, ...]:
-    kinds = list(definition.triggers[trigger].documents)
+    # A definition may issue a document only for some cases (e.g. the payment-order note
+    # for labour categories, DOMAIN R20): documents_for applies its ``case:`` match.
+    kinds = list(definition.triggers[trigger].documents_for(case))
     if from_state != dest and case.accepted_at is not None:
-        kinds.extend(definition.states[dest].documents)
+        kinds.extend(definition.states[dest].documents_for(case))
     if not kinds:
         return ()
-    from .documents import content_digest, document_title, verification_code
+    from .documents import AGREEMENT_KINDS, content_digest, document_title, verification_code
 
     session.expire(case, ["events", "documents"])
     issued = []
     for kind in kinds:
-        extra = dict(data, actor_label=actor.display_name if actor else SYSTEM_LABEL)
+        extra = dict(data, actor_label=actor.display_name if actor else SYSTEM_LABEL, trigger=trigger)
         context = to_stored(document_context(kind, case, definition, now, extra))
         digest = content_digest(context)
         code = verification_code(digest)
-        if context.get("agreement"):
+        if kind in AGREEMENT_KINDS and context.get("agreement"):
             context["agreement"]["verification_code"] = code
         version = 1 + (session.scalar(
             select(func.count()).select_from(Document).where(Document.case_id == case.id, Document.kind == kind)
@@ -649,41 +653,43 @@ def sweep(uow: UnitOfWork, now: datetime | None = None, limit: int = 500) -> lis
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     acted: list[tuple[int, str]] = []
-    for clock in session.scalars(query).all():
-        case = session.get(Case, clock.case_id)
-        if case is None:
-            continue
-        definition = uow.engine.registry.get(case.workflow, case.workflow_version)
-        spec = definition.clocks.get(clock.name)
-        clock.status = ClockStatus.EXPIRED
-        if spec is None:
-            continue
-        expiry = spec.on_expiry
-        data = {
-            "clock": spec.name,
-            "label": pick_label(spec.label),
-            "last_day": clock.last_day.isoformat() if clock.last_day else None,
-            "offer": dict(expiry.get("offer") or {}),
-        }
-        if expiry["action"] == "escalate" and "escalate" in uow.engine.available(definition, case):
-            cleaned = {"reason": f"{pick_label(spec.label)}届满，系统自动提级"}
-            dest = uow.engine.next_state(definition, case, "escalate", cleaned)
-            _record_move(uow, case, definition, "escalate", case.state, dest, None, now, cleaned)
-        else:
-            append_event(
-                session, case, trigger="clock_expired", from_state=case.state, to_state=case.state,
-                actor=None, at=now, data=data,
+    with uow.conflicts():  # a user's fire on the same case may win the race
+        for clock in session.scalars(query).all():
+            case = session.get(Case, clock.case_id)
+            if case is None:
+                continue
+            definition = uow.engine.registry.get(case.workflow, case.workflow_version)
+            spec = definition.clocks.get(clock.name)
+            clock.status = ClockStatus.EXPIRED
+            if spec is None:
+                continue
+            expiry = spec.on_expiry
+            data = {
+                "clock": spec.name,
+                "label": pick_label(spec.label),
+                "last_day": clock.last_day.isoformat() if clock.last_day else None,
+                "offer": dict(expiry.get("offer") or {}),
+            }
+            tier = case.tier  # whom to notify is decided by the tier the case was in when the clock lapsed
+            if expiry["action"] == "escalate" and "escalate" in uow.engine.available(definition, case):
+                cleaned = {"reason": f"{pick_label(spec.label)}届满，系统自动提级"}
+                dest = uow.engine.next_state(definition, case, "escalate", cleaned)
+                _record_move(uow, case, definition, "escalate", case.state, dest, None, now, cleaned)
+            else:
+                append_event(
+                    session, case, trigger="clock_expired", from_state=case.state, to_state=case.state,
+                    actor=None, at=now, data=data,
+                )
+            notify = [
+                definition.lead_role(tier) if w == "tier_lead"
+                else definition.lead_role((tier or 0) + 1) if w == "next_tier_lead" else w
+                for w in expiry.get("notify", ())
+            ]
+            _outbox(
+                session, case, "clock_expired", f"clock:{clock.id}:{clock.due_at.isoformat() if clock.due_at else ''}",
+                now, dict(data, number=case.number, notify_roles=[r for r in notify if r]),
             )
-        notify = [
-            definition.lead_role(case.tier) if w == "tier_lead"
-            else definition.lead_role((case.tier or 0) + 1) if w == "next_tier_lead" else w
-            for w in expiry.get("notify", ())
-        ]
-        _outbox(
-            session, case, "clock_expired", f"clock:{clock.id}:{clock.due_at.isoformat() if clock.due_at else ''}",
-            now, dict(data, number=case.number, notify_roles=[r for r in notify if r]),
-        )
-        acted.append((case.id, clock.name))
+            acted.append((case.id, clock.name))
     uow.commit()
     return acted
 

@@ -101,6 +101,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
+    from . import workflows
+
+    app.register_blueprint(workflows.bp)
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

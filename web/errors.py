@@ -10,6 +10,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from mediation.errors import ConflictError, NotFound, PermissionDenied
+
 log = logging.getLogger(__name__)
 
 PAGES = {
@@ -50,8 +52,23 @@ def _server_error(exc: InternalServerError) -> ResponseReturnValue:
     return render_error(500)
 
 
+def _not_found(exc: NotFound) -> ResponseReturnValue:
+    return render_error(404)
+
+
+def _forbidden(exc: PermissionDenied) -> ResponseReturnValue:
+    return render_error(403)
+
+
+def _conflict(exc: ConflictError) -> ResponseReturnValue:
+    return render_error(409)
+
+
 def init_app(app: Flask) -> None:
-    """Register the handlers."""
+    """Register the handlers; domain errors a view does not handle itself become 404/403/409."""
+    app.register_error_handler(NotFound, _not_found)
+    app.register_error_handler(PermissionDenied, _forbidden)
+    app.register_error_handler(ConflictError, _conflict)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(InternalServerError, _server_error)
     app.register_error_handler(HTTPException, _http_error)

@@ -41,6 +41,10 @@ class Mediation:
         """A new unit of work (use ``with``; one per request)."""
         return UnitOfWork(self.session_factory, self.engine)
 
+    def reader(self) -> UnitOfWork:
+        """A unit of work for a page that only reads (it never queues for SQLite's write lock)."""
+        return UnitOfWork(self.session_factory, self.engine, write=False)
+
 
 def mediation() -> Mediation:
     """The current app's ``Mediation``."""

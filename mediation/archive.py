@@ -24,7 +24,7 @@ def document_pdf(document: Document, cache_dir: Path | None = None) -> bytes:
     path = cache / f"{document.kind}-{document.digest}.pdf"
     if path.is_file():
         return path.read_bytes()
-    pdf = render_pdf(document.kind, from_stored(document.context))
+    pdf = render_pdf(document.kind, from_stored(document.context), digest=document.digest)
     cache.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=cache, suffix=".part")
     with os.fdopen(fd, "wb") as fh:

@@ -1,27 +1,44 @@
-"""Legal documents of a case (人民调解文书), rendered from Jinja2 to A4 PDF by WeasyPrint.
+"""Legal documents of a case (人民调解文书), rendered from Jinja2 to A4 PDF/A-3b by WeasyPrint.
 
-Formats follow the Ministry of Justice's 人民调解文书格式 (2010), DOMAIN.md R26-R33;
-templates live in ``templates/documents/`` beside the package. This module knows
-nothing of Flask or SQLAlchemy: callers pass one plain dict per document and get
-back HTML text or PDF bytes. The context (any value may be None; it prints as a
-blank to fill in by hand, never as "None"; money is Decimal yuan, dates are
-``datetime.date``, times aware ``datetime`` shown in Asia/Shanghai)::
+Formats follow the Ministry of Justice's 人民调解文书格式 (2010), DOMAIN.md R26-R33 (and
+R12 for the judicial-confirmation application, R20 for the payment-order note); templates
+live in ``templates/documents/`` beside the package. This module knows nothing of Flask
+or SQLAlchemy: callers pass one plain dict per document and get back HTML text or PDF
+bytes. The context (any value may be None; it prints as a blank to fill in by hand, never
+as "None"; money is Decimal yuan, dates are ``datetime.date``, times aware ``datetime``
+shown in Asia/Shanghai)::
 
     organisation: {name, committee, short_name}
-    case: {number, title, category_label, workflow_label, facts, claims, amount_claimed,
+    case: {number, title, category (code: labour categories get the labour wording), category_label,
+           workflow_label, facts, claims, amount_claimed,
            filed_at, accepted_at, closed_at, mediator, recorder, state_label, source_label,
-           filed_by, retention_label (保管期限, optional)}
+           filed_by, retention_label (保管期限, optional), archived_at (立卷日期, optional)}
     parties: [{ref, role, role_label, kind: person|organisation|group, name, size, gender: M|F,
                ethnicity, age, occupation, phone, id_number, address, representative}]
-    agreement: {kind: written|oral, number, text, copies, drafted_at, signed_at, verification_code,
+    agreement: {kind: written|oral, number, version, text, copies, drafted_at, signed_at,
+                effective_at, verification_code,
                 terms: [{seq, obligor, obligee, text, amount, due_date}]}
     follow_up: {at, visitor, party_visited, note, performance}   (optional: method, satisfaction,
                lawsuit, escalation, measures)
     events: [{at, label, actor, note}]
-    sessions: [{at, mode_label, participants: [str], place, minutes}]   (optional: result)
-    investigations: [{at, note, investigator}]   (optional: place, participants, person)
-    documents: [{kind, title, context}]   only for "dossier": listed in the order given (R33);
-               each context inherits the keys it lacks from the dossier's own context
+    sessions: [{at, mode_label, participants: [str], place, minutes}]   (optional: rights_explained,
+              verification, result)
+    investigations: [{at, note, investigator}]   (optional: kind_label, place, participants, person)
+    termination: {at, reason, referral: arbitration|litigation|payment_order|administrative|other}
+    judicial: {applied_at, court}                               (judicial_confirmation_application)
+    breach: {reported_at, note, term: {seq, obligor, obligee, text, amount, due_date}}
+                                                                (payment_order_note)
+    document: {kind, event_seq}   which issue this is; only there to make every digest unique
+    documents: [{kind, title, context}]   only for "dossier": listed in the order given (R33,
+               see ``DOSSIER_ORDER``); each context inherits the keys it lacks from the
+               dossier's own context
+
+Every PDF is verifiable (DESIGN.md §4): the SHA-256 ``content_digest`` of its context is in
+the PDF's keywords (``mediation-digest:<hex>``), its short ``verification_code`` is printed
+in the footer of every page, and an agreement also carries a QR code of
+``<base>/verify/<code>`` (base: ``MEDIATION_VERIFY_BASE_URL``, default
+``http://127.0.0.1:5000``). ``mediation.verification.verify_pdf`` checks a PDF against
+the record.
 
 Font (DESIGN.md §4 asks for the choice by measurement): see ``FONT_MEASUREMENTS``.
 """
@@ -29,12 +46,16 @@ Font (DESIGN.md §4 asks for the choice by measurement): see ``FONT_MEASUREMENTS
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import io
 import json
+import os
 import re
 import threading
 from collections.abc import Iterator, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import unquote, urlsplit
@@ -42,8 +63,10 @@ from zoneinfo import ZoneInfo
 
 import cn2an
 import jinja2
+import segno
 from markupsafe import Markup
 from weasyprint import HTML
+from weasyprint.css import ColorProfile
 from weasyprint.pdf import fonts as weasy_pdf_fonts
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
@@ -51,16 +74,26 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from mediation.errors import MediationError
 
 __all__ = [
+    "AGREEMENT_KINDS",
+    "DEFAULT_VERIFY_BASE",
+    "DIGEST_KEYWORD",
     "DOCUMENT_KINDS",
+    "DOSSIER_ORDER",
+    "PDF_VARIANT",
+    "RECORD_KINDS",
     "DisallowedResource",
     "UnknownDocumentKind",
     "amount_in_capitals",
     "content_digest",
     "document_title",
+    "dossier_rank",
     "harfbuzz_subset_available",
+    "qr_svg",
     "render_html",
     "render_pdf",
     "verification_code",
+    "verification_url",
+    "verify_base_url",
 ]
 
 DOCUMENT_KINDS: Final[tuple[str, ...]] = (
@@ -72,6 +105,10 @@ DOCUMENT_KINDS: Final[tuple[str, ...]] = (
     "acceptance_register",
     "investigation_record",
     "session_record",
+    "rights_notice",
+    "termination_notice",
+    "judicial_confirmation_application",
+    "payment_order_note",
 )
 
 _TITLES_ZH: Final[Mapping[str, str]] = {
@@ -83,6 +120,10 @@ _TITLES_ZH: Final[Mapping[str, str]] = {
     "acceptance_register": "受理登记表",
     "investigation_record": "调查记录",
     "session_record": "调解记录",
+    "rights_notice": "当事人权利义务告知书",
+    "termination_notice": "终止调解告知书",
+    "judicial_confirmation_application": "司法确认申请书",
+    "payment_order_note": "申请支付令告知书",
 }
 _TITLES_EN: Final[Mapping[str, str]] = {
     "agreement": "Mediation agreement",
@@ -93,7 +134,46 @@ _TITLES_EN: Final[Mapping[str, str]] = {
     "acceptance_register": "Acceptance register",
     "investigation_record": "Investigation record",
     "session_record": "Mediation session record",
+    "rights_notice": "Notice of the parties' rights and duties",
+    "termination_notice": "Notice of termination of mediation",
+    "judicial_confirmation_application": "Joint application for judicial confirmation",
+    "payment_order_note": "Note on applying for a payment order",
 }
+
+#: R33 卷宗: the order of the documents in a dossier - application or register, notice of
+#: rights and duties, (ID proof), investigation records, (evidence), session records,
+#: agreement, performance (the payment-order note belongs to performance), follow-up
+#: records, judicial-confirmation papers; the termination notice closes a failed case
+#: just before the closing note, which the dossier template adds with the back cover.
+DOSSIER_ORDER: Final[tuple[str, ...]] = (
+    "application",
+    "acceptance_register",
+    "rights_notice",
+    "investigation_record",
+    "session_record",
+    "agreement",
+    "oral_agreement",
+    "payment_order_note",
+    "follow_up",
+    "judicial_confirmation_application",
+    "termination_notice",
+)
+
+#: Kinds issued once per event (each visit, session, breach is its own record): every one
+#: goes into the dossier. Of the other kinds a later issue replaces the earlier one there
+#: (a redrafted agreement), though both stay on file.
+RECORD_KINDS: Final[frozenset[str]] = frozenset(
+    {"investigation_record", "session_record", "follow_up", "payment_order_note"}
+)
+
+#: The agreements (R30, R31): they carry a QR code of their verification URL.
+AGREEMENT_KINDS: Final[frozenset[str]] = frozenset({"agreement", "oral_agreement"})
+
+#: PDF/A-3b: archival PDF (ISO 19005-3, level B), fonts embedded, sRGB output intent.
+PDF_VARIANT: Final[str] = "pdf/a-3b"
+#: The keyword that carries the content digest in a PDF's metadata (Info and XMP).
+DIGEST_KEYWORD: Final[str] = "mediation-digest:"
+DEFAULT_VERIFY_BASE: Final[str] = "http://127.0.0.1:5000"
 
 TEMPLATE_ROOT: Final[Path] = Path(__file__).resolve().parent.parent / "templates"
 ASSET_DIR: Final[Path] = TEMPLATE_ROOT / "documents"
@@ -111,8 +191,11 @@ ASSET_DIR: Final[Path] = TEMPLATE_ROOT / "documents"
 # 0.6 s rather than Noto's 5-8 s. Its Ming (宋体-like) strokes look like a printed
 # official form. Its cost: one weight, so headings are set by size and spacing
 # (WeasyPrint does not fake bold). Noto Serif CJK SC stays second in font-family
-# for any character UMing lacks (it is then embedded too).
-FONT_FAMILY: Final[str] = '"AR PL UMing CN", "Noto Serif CJK SC", serif'
+# for any character UMing lacks (it is then embedded too), e.g. 𠮷 U+20BB7; HanaMinB
+# (Debian fonts-hanazono, 花園明朝B) is the last resort for the rarer name characters of
+# CJK Extensions B-F that neither has (𪚥 U+2A6A5), so no name prints as an empty box.
+# A fallback face costs nothing until a character needs it.
+FONT_FAMILY: Final[str] = '"AR PL UMing CN", "Noto Serif CJK SC", "HanaMinB", serif'
 FONT_MEASUREMENTS: Final[Mapping[str, tuple[float, int]]] = {
     # family: (CPU seconds, PDF bytes) for the c01 agreement
     "AR PL UMing CN": (0.084, 59_400),
@@ -174,6 +257,31 @@ def verification_code(digest: str) -> str:
         raise ValueError("a verification code needs a hex digest of at least 16 characters")
     head = head.upper()
     return "-".join(head[i : i + 4] for i in range(0, 16, 4))
+
+
+def verify_base_url() -> str:
+    """Base of verification URLs: MEDIATION_VERIFY_BASE_URL, else http://127.0.0.1:5000 (no trailing slash)."""
+    return (os.environ.get("MEDIATION_VERIFY_BASE_URL") or DEFAULT_VERIFY_BASE).rstrip("/")
+
+
+def verification_url(code: str, base: str | None = None) -> str:
+    """``<base>/verify/<code>``, the page that checks a document (DESIGN.md §4); base as verify_base_url()."""
+    return f"{(base or verify_base_url()).rstrip('/')}/verify/{code}"
+
+
+@functools.lru_cache(maxsize=256)
+def qr_svg(text: str) -> Markup:
+    """An inline SVG QR code (segno, error level M, no quiet zone: the page margin is one) of ``text``."""
+    qr = segno.make(text, error="m", micro=False)
+    return Markup(qr.svg_inline(border=0, omitsize=True, svgclass=None, lineclass=None))
+
+
+def dossier_rank(kind: str) -> int:
+    """Position of a kind in the dossier (R33 卷宗 order, ``DOSSIER_ORDER``); unknown kinds go last."""
+    try:
+        return DOSSIER_ORDER.index(kind)
+    except ValueError:
+        return len(DOSSIER_ORDER)
 
 
 # --------------------------------------------------------------------------- money
@@ -335,10 +443,17 @@ def _check_kind(kind: str) -> None:
         raise UnknownDocumentKind(f"unknown document kind {kind!r}; expected one of {DOCUMENT_KINDS}")
 
 
-def _render_body(kind: str, context: Mapping[str, Any], anchor: str) -> Markup:
+def _render_body(kind: str, context: Mapping[str, Any], anchor: str, verification: Mapping[str, Any]) -> Markup:
     """The <section> of one document; the dossier strings several together."""
     template = _ENV.get_template(f"documents/{kind}.html")
-    return Markup(template.render({**context, "kind": kind, "anchor": anchor}))
+    return Markup(template.render({**context, "kind": kind, "anchor": anchor, "verification": verification}))
+
+
+def _verification(kind: str, digest: str, verify_base: str | None) -> dict[str, Any]:
+    """What a document prints to be checked: the digest, its code, and for an agreement the QR of its URL."""
+    code = verification_code(digest)
+    url = verification_url(code, verify_base)
+    return {"digest": digest, "code": code, "url": url, "qr": qr_svg(url) if kind in AGREEMENT_KINDS else None}
 
 
 def _document_date(kind: str, context: Mapping[str, Any]) -> Any:
@@ -347,45 +462,67 @@ def _document_date(kind: str, context: Mapping[str, Any]) -> Any:
     agreement = context.get("agreement") or {}
     if kind == "application":
         return case.get("filed_at")
-    if kind == "acceptance_register":
+    if kind in ("acceptance_register", "rights_notice"):
         return case.get("accepted_at") or case.get("filed_at")
     if kind in ("agreement", "oral_agreement"):
         return agreement.get("signed_at") or agreement.get("drafted_at")
     if kind == "follow_up":
         return (context.get("follow_up") or {}).get("at")
+    if kind == "termination_notice":
+        return (context.get("termination") or {}).get("at")
+    if kind == "judicial_confirmation_application":
+        return (context.get("judicial") or {}).get("applied_at")
+    if kind == "payment_order_note":
+        return (context.get("breach") or {}).get("reported_at")
     records = context.get("sessions" if kind == "session_record" else "investigations") or []
     return records[0].get("at") if records else None
 
 
-def _dossier_parts(context: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """Each listed document of a dossier with its rendered body; sub-contexts inherit the dossier's keys."""
-    shared = {k: v for k, v in context.items() if k != "documents"}
+def _dossier_parts(context: Mapping[str, Any], verify_base: str | None) -> Iterator[dict[str, Any]]:
+    """Each listed document of a dossier with its rendered body; sub-contexts inherit the dossier's keys.
+
+    Each part prints its own verification code: the digest of its own context, the same
+    as when it was issued on its own.
+    """
+    shared = {k: v for k, v in context.items() if k not in ("documents", "document")}
     for index, doc in enumerate(context.get("documents") or (), start=1):
         kind = str(doc.get("kind"))
         if kind == "dossier":
             raise UnknownDocumentKind("a dossier cannot contain a dossier")
         _check_kind(kind)
-        sub = {**shared, **(doc.get("context") or {})}
+        own = doc.get("context") or {}
+        sub = {**shared, **own}
         anchor = f"doc-{index}"
         yield {
             "kind": kind,
             "title": doc.get("title") or document_title(kind),
             "anchor": anchor,
             "date": doc.get("date") or _document_date(kind, sub),
-            "body": _render_body(kind, sub, anchor),
+            "body": _render_body(kind, sub, anchor, _verification(kind, content_digest(own), verify_base)),
         }
 
 
-def render_html(kind: str, context: Mapping[str, Any]) -> str:
-    """Self-contained HTML (CSS inline) of one document from the plain-dict case context; raises UnknownDocumentKind."""
+def render_html(
+    kind: str, context: Mapping[str, Any], *, digest: str | None = None, verify_base: str | None = None
+) -> str:
+    """Self-contained HTML (CSS inline) of one document from the plain-dict case context.
+
+    ``digest`` is the document's content digest (default: ``content_digest(context)``); it
+    goes into the metadata and, as the verification code, into every page's footer.
+    ``verify_base`` is the base of the QR code's URL (default ``verify_base_url()``).
+    Raises UnknownDocumentKind; TypeError for a context value that has no digest form.
+    """
     _check_kind(kind)
+    verification = _verification(kind, digest or content_digest(context), verify_base)
     if kind == "dossier":
-        extra: dict[str, Any] = {"parts": list(_dossier_parts(context))}
+        extra: dict[str, Any] = {"parts": list(_dossier_parts(context, verify_base))}
     else:
         extra = {}
-    body = _render_body(kind, {**context, **extra}, "doc-0")
+    body = _render_body(kind, {**context, **extra}, "doc-0", verification)
     base = _ENV.get_template("documents/base.html")
-    return base.render({**context, "kind": kind, "body": body})
+    return base.render(
+        {**context, "kind": kind, "body": body, "verification": verification, "digest_keyword": DIGEST_KEYWORD}
+    )
 
 
 # --------------------------------------------------------------------------- PDF
@@ -441,12 +578,33 @@ def harfbuzz_subset_available() -> bool:
     return bool(harfbuzz.hb_version_atleast(4, 1, 0))
 
 
+# The PDF/A output intent: WeasyPrint's own sRGB profile, read once. Asked for as
+# ``output_intent="srgb"`` WeasyPrint 70 opens the ICC file on every render and never
+# closes it (a ResourceWarning each time); given as a profile of our own it is not.
+_OUTPUT_INTENT: Final[str] = "srgb-iec61966-2-1"
+_COLOR_PROFILES: dict[str, ColorProfile] = {}
+
+
+def _color_profiles() -> dict[str, ColorProfile]:
+    if not _COLOR_PROFILES:
+        icc = resources.files("weasyprint.pdf").joinpath("sRGB2014.icc").read_bytes()
+        _COLOR_PROFILES[_OUTPUT_INTENT] = ColorProfile(
+            io.BytesIO(icc), "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"])
+        )
+    return _COLOR_PROFILES
+
+
 def _html_to_pdf(html: str) -> bytes:
-    """Lay out and write the PDF under the render lock; DisallowedResource if a URL was refused."""
+    """Lay out and write the PDF/A-3b under the render lock; DisallowedResource if a URL was refused."""
     with _RENDER_LOCK:
         try:
             document = HTML(string=html, base_url=_BASE_URL, url_fetcher=_FETCHER)
-            pdf = document.write_pdf(font_config=_font_config())
+            pdf = document.write_pdf(
+                font_config=_font_config(),
+                pdf_variant=PDF_VARIANT,
+                output_intent=_OUTPUT_INTENT,
+                color_profiles=_color_profiles(),
+            )
         except FatalURLFetchingError as exc:
             # FatalURLFetchingError is a BaseException; give callers a normal error.
             raise DisallowedResource(str(exc.__cause__ or exc)) from exc
@@ -454,6 +612,10 @@ def _html_to_pdf(html: str) -> bytes:
     return pdf
 
 
-def render_pdf(kind: str, context: Mapping[str, Any]) -> bytes:
-    """A4 PDF bytes of one document, CJK font embedded as a subset; raises UnknownDocumentKind, DisallowedResource."""
-    return _html_to_pdf(render_html(kind, context))
+def render_pdf(
+    kind: str, context: Mapping[str, Any], *, digest: str | None = None, verify_base: str | None = None
+) -> bytes:
+    """A4 PDF/A-3b bytes of one document, fonts embedded as subsets, title, case number and language in
+    the metadata, the digest in the keywords (see render_html); raises UnknownDocumentKind, DisallowedResource.
+    """
+    return _html_to_pdf(render_html(kind, context, digest=digest, verify_base=verify_base))

@@ -2,17 +2,19 @@
 
 The dict is what ``documents.render_pdf`` lays out and what the verification digest is
 computed over; it is stored with the ``Document`` so a PDF can be rendered again, the
-same to the letter, at any later time.
+same to the letter, at any later time. Its shape is the one ``mediation.documents``
+describes (DOMAIN.md R26-R33, R12, R20).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from .clocks import SHANGHAI, local_date
 from .enums import AgreementKind, PartyKind, PartyRole
-from .models import Agreement, Case, Event, Party
+from .models import Agreement, Case, Document, Event, Party
 from .workflow import Definition, pick_label
 
 ROLE_LABELS = {PartyRole.APPLICANT: "申请人", PartyRole.RESPONDENT: "被申请人", PartyRole.THIRD_PARTY: "第三人"}
@@ -37,6 +39,8 @@ SOURCE_LABELS = {
     "proactive": "主动调解",
 }
 MODE_LABELS = {"joint": "面对面调解", "caucus": "背靠背调解"}
+#: The activities that produce an investigation record (R28 调查记录), and how it was done.
+INVESTIGATION_LABELS = {"record_investigation": "调查核实", "record_visit": "上门走访"}
 
 
 def _d(instant: datetime | None) -> date | None:
@@ -94,6 +98,7 @@ def case_context(case: Case, definition: Definition, on: datetime) -> dict[str, 
         "case": {
             "number": case.number,
             "title": case.title,
+            "category": case.category.value,
             "category_label": CATEGORY_LABELS.get(case.category.value, case.category.value),
             "workflow_label": pick_label(definition.title),
             "facts": case.facts,
@@ -130,9 +135,10 @@ def agreement_context(agreement: Agreement, case: Case) -> dict[str, Any]:
             }
             for o in agreement.obligations
         ],
-        "copies": len(case.parties) + 1,
+        "copies": len(case.parties) + 1,  # R10, R30: one per party and one for the committee
         "drafted_at": _d(agreement.drafted_at),
         "signed_at": _d(agreement.signed_at),
+        "effective_at": _d(agreement.effective_at),
         "verification_code": None,
     }
 
@@ -164,33 +170,142 @@ def timeline_context(case: Case, definition: Definition) -> dict[str, Any]:
     names = {p.ref: p.name for p in case.parties}
     sessions = [
         {
-            "at": s.held_at.astimezone(SHANGHAI).replace(microsecond=0),
+            "at": _instant(s.held_at) if s.held_at else None,
             "mode_label": MODE_LABELS[s.mode.value],
             "participants": [names.get(p.get("party", ""), p.get("name", "")) for p in s.participants],
             "place": s.place,
             "minutes": s.minutes,
+            "rights_explained": s.rights_explained,
+            "verification": s.verification,
+            "result": s.result,
         }
-        for s in case.sessions
+        for s in case.sessions  # the sessions held (a scheduled or cancelled one has no record)
     ]
     investigations = [
-        {"at": ev.at.astimezone(SHANGHAI).replace(microsecond=0), "note": ev.data.get("note"), "investigator": _who(ev)}
+        {
+            "at": ev.at.astimezone(SHANGHAI).replace(microsecond=0),
+            "note": ev.data.get("note"),
+            "investigator": _who(ev),
+            "kind_label": INVESTIGATION_LABELS[ev.trigger],
+        }
         for ev in case.events
-        if ev.trigger in ("record_investigation", "record_visit")
+        if ev.trigger in INVESTIGATION_LABELS
     ]
     return {"events": events, "sessions": sessions, "investigations": investigations}
+
+
+def _instant(on: datetime) -> datetime:
+    return on.astimezone(SHANGHAI).replace(microsecond=0)
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def investigation_from_data(on: datetime, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The one investigation or visit just recorded (R28), from the trigger's cleaned data."""
+    return {
+        "at": _instant(on),
+        "note": data.get("note"),
+        "investigator": data.get("actor_label"),
+        "kind_label": INVESTIGATION_LABELS.get(str(data.get("trigger"))),
+        "place": _text_or_none(data.get("place")),
+        "person": _text_or_none(data.get("person")),
+    }
+
+
+def session_from_data(case: Case, on: datetime, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The one mediation session just recorded (R29), from ``record_session``'s cleaned data.
+
+    ``held_at`` (when it was held, if not now), ``rights_explained``, ``verification`` and
+    ``result`` are the R29 fields the data may carry.
+    """
+    names = {p.ref: p.name for p in case.parties}
+    held_at = data.get("held_at")
+    return {
+        "at": _instant(held_at if isinstance(held_at, datetime) else on),
+        "rights_explained": data.get("rights_explained"),
+        "verification": _text_or_none(data.get("verification")),
+        "result": _text_or_none(data.get("result")),
+        "mode_label": MODE_LABELS.get(str(data.get("mode"))),
+        "participants": [
+            names.get(p.get("party", ""), p.get("name", ""))
+            for p in data.get("participants") or ()
+            if isinstance(p, dict)
+        ],
+        "place": data.get("place"),
+        "minutes": data.get("minutes"),
+    }
+
+
+def _term_context(agreement: Agreement | None, seq: Any) -> dict[str, Any] | None:
+    if agreement is None:
+        return None
+    for term in agreement_context(agreement, agreement.case)["terms"]:
+        if term["seq"] == seq:
+            return dict(term)
+    return None
+
+
+def _agreement_code(case: Case, agreement: Agreement) -> str | None:
+    """The verification code of the issued document of ``agreement`` (its newest issue), if any."""
+    from .documents import AGREEMENT_KINDS  # WeasyPrint loads only where documents are made
+
+    for doc in reversed(case.documents):
+        stored = doc.context.get("agreement") if isinstance(doc.context, dict) else None
+        if doc.kind in AGREEMENT_KINDS and isinstance(stored, dict) and stored.get("version") == agreement.version:
+            return doc.verification_code
+    return None
+
+
+def dossier_documents(documents: Sequence[Document]) -> list[Document]:
+    """The issued documents that make up the dossier, in R33 order (``documents.DOSSIER_ORDER``).
+
+    Every record of the kinds issued once per event (sessions, investigations, follow-ups,
+    payment-order notes) goes in; of the others only the newest issue (a redrafted
+    agreement replaces its draft; of a written and an oral agreement only the later, the
+    one in force). Earlier issues stay on file as their own ``Document`` rows.
+    """
+    from .documents import AGREEMENT_KINDS, RECORD_KINDS, dossier_rank
+
+    records: list[Document] = []
+    newest: dict[str, Document] = {}
+    for doc in sorted(documents, key=lambda d: d.id):
+        if doc.kind == "dossier":
+            continue
+        if doc.kind in RECORD_KINDS:
+            records.append(doc)
+        else:
+            newest["agreement" if doc.kind in AGREEMENT_KINDS else doc.kind] = doc
+    return sorted([*records, *newest.values()], key=lambda d: (dossier_rank(d.kind), d.id))
 
 
 def document_context(
     kind: str, case: Case, definition: Definition, on: datetime, data: dict[str, Any]
 ) -> dict[str, Any]:
-    """The context of document ``kind`` for ``case`` as it stands at ``on``."""
+    """The context of document ``kind`` for ``case`` as it stands at ``on`` (DOMAIN R26-R33, R12, R20).
+
+    ``data`` is the cleaned data of the trigger that issues it, with ``actor_label`` and
+    ``trigger`` added: a session or investigation record holds the one just recorded, a
+    termination notice its reason and referral, a payment-order note the breached term.
+    """
+    from .documents import AGREEMENT_KINDS
+
     ctx = case_context(case, definition, on)
+    trigger = data.get("trigger")
+    # Which issue this is: two documents never share a digest (and so a verification code),
+    # even when their printed content happens to be the same.
+    ctx["document"] = {"kind": kind, "event_seq": case.events[-1].seq if case.events else 0}
     agreement = case.current_agreement
-    if kind in ("agreement", "oral_agreement") and agreement is not None:
+    if agreement is not None and kind in (
+        "agreement", "oral_agreement", "follow_up", "judicial_confirmation_application", "payment_order_note", "dossier"
+    ):
         ctx["agreement"] = agreement_context(agreement, case)
+        if kind not in AGREEMENT_KINDS:  # cite the agreement's own code; services set an agreement's
+            ctx["agreement"]["verification_code"] = _agreement_code(case, agreement)
     if kind == "follow_up":
         visited = ", ".join(p.name for p in case.parties if p.role is PartyRole.APPLICANT)
-        ctx["agreement"] = agreement_context(agreement, case) if agreement else None
+        ctx.setdefault("agreement", None)
         ctx["follow_up"] = {
             "at": local_date(on),
             "visitor": data.get("actor_label"),
@@ -198,12 +313,31 @@ def document_context(
             "note": data.get("note"),
             "performance": _performance_summary(agreement),
         }
+    if kind == "investigation_record":
+        if trigger in INVESTIGATION_LABELS:
+            ctx["investigations"] = [investigation_from_data(on, data)]
+        else:
+            ctx["investigations"] = timeline_context(case, definition)["investigations"]
+    if kind == "session_record":
+        if data.get("mode"):
+            ctx["sessions"] = [session_from_data(case, on, data)]
+        else:
+            ctx["sessions"] = timeline_context(case, definition)["sessions"]
+    if kind == "termination_notice":
+        ctx["termination"] = {"at": local_date(on), "reason": data.get("reason"), "referral": data.get("referral")}
+    if kind == "judicial_confirmation_application":
+        ctx["judicial"] = {"applied_at": local_date(on), "court": _text_or_none(data.get("court"))}
+    if kind == "payment_order_note":
+        ctx["breach"] = {
+            "reported_at": local_date(on),
+            "note": data.get("note"),
+            "term": _term_context(agreement, data.get("term")),
+        }
     if kind == "dossier":
         ctx.update(timeline_context(case, definition))
+        ctx["case"]["archived_at"] = local_date(on)
         ctx["documents"] = [
-            {"kind": d.kind, "title": d.title, "context": d.context}
-            for d in case.documents
-            if d.kind != "dossier"
+            {"kind": d.kind, "title": d.title, "context": d.context} for d in dossier_documents(case.documents)
         ]
     return ctx
 
@@ -218,7 +352,10 @@ def _performance_summary(agreement: Agreement | None) -> str | None:
     return f"协议共{total}项，已履行{done}项"
 
 
-_DATE_KEYS = frozenset({"filed_at", "accepted_at", "closed_at", "drafted_at", "signed_at", "due_date"})
+_DATE_KEYS = frozenset({
+    "filed_at", "accepted_at", "closed_at", "drafted_at", "signed_at", "effective_at", "due_date",
+    "archived_at", "applied_at", "reported_at",
+})
 _INSTANT_KEYS = frozenset({"at"})
 _MONEY_KEYS = frozenset({"amount", "amount_claimed"})
 

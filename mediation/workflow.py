@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from .enums import Category, Role, Severity
+from .enums import Category, IntakeSource, Role, Severity
 from .errors import DefinitionError
 
 WORKFLOWS_DIR = Path(__file__).resolve().parent.parent / "workflows"
@@ -30,6 +30,20 @@ SYMBOLIC_ACTORS = frozenset({"tier_lead", "next_tier_lead", "system"})
 CASE_MATCH_KEYS = frozenset({"tier", "severity", "category", "filed_via"})
 
 Label = Mapping[str, str]
+#: Per document kind, the case attributes it is issued for (``{kind: {key: values}}``).
+DocumentCases = Mapping[str, Mapping[str, tuple[str, ...]]]
+
+
+def _case_value(case: Any, key: str) -> str:
+    value = getattr(case, key, None)
+    return str(getattr(value, "value", value))
+
+
+def _documents_for(kinds: tuple[str, ...], cases: DocumentCases, case: Any) -> tuple[str, ...]:
+    """The ``kinds`` whose ``case:`` match holds for ``case`` (a kind without one always)."""
+    return tuple(
+        k for k in kinds if all(_case_value(case, key) in values for key, values in cases.get(k, {}).items())
+    )
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,11 @@ class StateSpec:
     tier: int | None = None
     outcome: str | None = None
     documents: tuple[str, ...] = ()
+    document_cases: DocumentCases = field(default_factory=dict)
+
+    def documents_for(self, case: Any) -> tuple[str, ...]:
+        """The documents entering this state issues for ``case`` (those whose ``case:`` match holds)."""
+        return _documents_for(self.documents, self.document_cases, case)
 
 
 @dataclass(frozen=True)
@@ -66,6 +85,11 @@ class TriggerSpec:
     requires: tuple[str, ...]
     documents: tuple[str, ...]
     transitions: tuple[TransitionSpec, ...]
+    document_cases: DocumentCases = field(default_factory=dict)
+
+    def documents_for(self, case: Any) -> tuple[str, ...]:
+        """The documents this trigger issues for ``case`` (those whose ``case:`` match holds)."""
+        return _documents_for(self.documents, self.document_cases, case)
 
     @property
     def is_activity(self) -> bool:
@@ -158,12 +182,31 @@ def _field_path(error: jsonschema.ValidationError) -> str:
     return ".".join(str(p) for p in error.absolute_path) or "(top level)"
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice in one mapping.
+
+    Plain ``safe_load`` keeps the last of two ``accept:`` entries without a word, so a
+    pasted trigger or state would silently replace another.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_definition(path: Path | str, known_guards: Iterable[str] | None = None) -> Definition:
     """Load and check one definition file; raises ``DefinitionError`` naming file and field."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: builds plain data only
     except (OSError, yaml.YAMLError) as exc:
         raise DefinitionError(f"{path.name}: cannot be read as YAML: {exc}") from exc
     return parse_definition(raw, text, str(path), known_guards)
@@ -192,17 +235,48 @@ def _build(raw: dict[str, Any], text: str, origin: str, guards: frozenset[str]) 
     def fail(where: str, message: str) -> DefinitionError:
         return DefinitionError(f"{fname}: field {where}: {message}")
 
-    states = {
-        n: StateSpec(
+    allowed_values = {
+        "category": {c.value for c in Category},
+        "filed_via": {s.value for s in IntakeSource},
+        "severity": {s.value for s in Severity},
+        "tier": {"1", "2", "3"},
+    }
+
+    def documents(where: str, items: Iterable[str | dict[str, Any]]) -> tuple[tuple[str, ...], DocumentCases]:
+        """A ``documents:`` list as kinds and their ``case:`` matches (kinds are checked later)."""
+        kinds: list[str] = []
+        cases: dict[str, dict[str, tuple[str, ...]]] = {}
+        for item in items:
+            kind = item if isinstance(item, str) else item["kind"]
+            if kind in kinds:
+                raise fail(where, f"document kind {kind!r} is listed twice")
+            kinds.append(kind)
+            if isinstance(item, str):
+                continue
+            match: dict[str, tuple[str, ...]] = {}
+            for key, value in item["case"].items():
+                values = tuple(str(v) for v in (value if isinstance(value, list) else [value]))
+                if key not in CASE_MATCH_KEYS:
+                    raise fail(f"{where}.case", f"cannot match on {key!r}")
+                unknown = [v for v in values if v not in allowed_values.get(key, set(values))]
+                if unknown:
+                    raise fail(f"{where}.case.{key}", f"unknown {key} {unknown[0]!r}")
+                match[key] = values
+            cases[kind] = match
+        return tuple(kinds), cases
+
+    states: dict[str, StateSpec] = {}
+    for n, s in raw["states"].items():
+        state_docs, state_doc_cases = documents(f"states.{n}.documents", s.get("documents", ()))
+        states[n] = StateSpec(
             name=n,
             label=s["label"],
             final=bool(s.get("final", False)),
             tier=s.get("tier"),
             outcome=s.get("outcome"),
-            documents=tuple(s.get("documents", ())),
+            documents=state_docs,
+            document_cases=state_doc_cases,
         )
-        for n, s in raw["states"].items()
-    }
     groups: dict[str, list[str]] = raw.get("groups", {})
     for g, members in groups.items():
         for m in members:
@@ -258,7 +332,8 @@ def _build(raw: dict[str, Any], text: str, origin: str, guards: frozenset[str]) 
         for w in t["who"]:
             if w not in roles and w not in SYMBOLIC_ACTORS:
                 raise fail(f"triggers.{tname}.who", f"unknown role {w!r}")
-        check_docs(f"triggers.{tname}.documents", t.get("documents", ()))
+        trigger_docs, trigger_doc_cases = documents(f"triggers.{tname}.documents", t.get("documents", ()))
+        check_docs(f"triggers.{tname}.documents", trigger_docs)
         specs: list[TransitionSpec] = []
         for i, tr in enumerate(t["transitions"]):
             where = f"triggers.{tname}.transitions.{i}"
@@ -272,9 +347,9 @@ def _build(raw: dict[str, Any], text: str, origin: str, guards: frozenset[str]) 
                 if key not in CASE_MATCH_KEYS:
                     raise fail(f"{where}.case", f"cannot match on {key!r}")
             sources = expand(f"{where}.source", tr["source"])
-            for s in sources:
-                if states[s].final and dest is not None:
-                    raise fail(f"{where}.source", f"final state {s!r} cannot be left")
+            for src in sources:
+                if states[src].final and dest is not None:
+                    raise fail(f"{where}.source", f"final state {src!r} cannot be left")
             specs.append(
                 TransitionSpec(
                     trigger=tname,
@@ -290,8 +365,9 @@ def _build(raw: dict[str, Any], text: str, origin: str, guards: frozenset[str]) 
             label=t["label"],
             who=tuple(t["who"]),
             requires=tuple(t.get("requires", ())),
-            documents=tuple(t.get("documents", ())),
+            documents=trigger_docs,
             transitions=tuple(specs),
+            document_cases=trigger_doc_cases,
         )
     if "accept" in triggers:
         for tr in triggers["accept"].transitions:
@@ -320,6 +396,9 @@ def _build(raw: dict[str, Any], text: str, origin: str, guards: frozenset[str]) 
                 raise fail(f"clocks.{cname}.on_expiry.notify", f"unknown role {w!r}")
         if expiry["action"] == "escalate" and "escalate" not in triggers:
             raise fail(f"clocks.{cname}.on_expiry.action", "no escalate trigger to fire")
+        if expiry["action"] == "escalate" and "system" not in triggers["escalate"].who:
+            # the sweep fires it as the system actor, which policy allows only where ``who`` says so
+            raise fail(f"clocks.{cname}.on_expiry.action", "escalate must list 'system' in its who")
         offer = expiry.get("offer")
         if offer and offer["trigger"] not in triggers:
             raise fail(f"clocks.{cname}.on_expiry.offer", f"unknown trigger {offer['trigger']!r}")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
-from pypdf.generic import DictionaryObject, IndirectObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
 from mediation import documents
 from mediation.documents import (
@@ -160,6 +160,7 @@ def c26_context() -> dict[str, Any]:
         "case": {
             "number": number,
             "title": "阀门厂冲压工手部受伤，等待工伤认定后恢复调解",
+            "category": "work_injury",
             "category_label": "劳动争议/工伤赔偿纠纷",
             "workflow_label": "劳资纠纷调处",
             "facts": (
@@ -238,6 +239,7 @@ def c26_context() -> dict[str, Any]:
             "copies": 3,
             "drafted_at": dt.date(2026, 3, 31),
             "signed_at": dt.date(2026, 3, 31),
+            "effective_at": dt.date(2026, 3, 31),
             "verification_code": "3F2A-9C41-0B7E-D5A8",
         },
         "follow_up": {
@@ -279,6 +281,23 @@ def c26_context() -> dict[str, Any]:
         ],
         "documents": [],
     }
+
+
+def all_kinds_context() -> dict[str, Any]:
+    """c26 with what the later documents need: a termination, a judicial-confirmation application, a breach."""
+    context = c26_context()
+    context["termination"] = {
+        "at": dt.date(2026, 1, 20),
+        "reason": "双方对赔偿数额分歧较大，企业拒绝继续调解",
+        "referral": "arbitration",
+    }
+    context["judicial"] = {"applied_at": dt.date(2026, 4, 2), "court": None}
+    context["breach"] = {
+        "reported_at": dt.date(2026, 4, 12),
+        "note": "公司称资金紧张，未按期支付",
+        "term": dict(context["agreement"]["terms"][0]),
+    }
+    return context
 
 
 def dossier_context(base: dict[str, Any]) -> dict[str, Any]:
@@ -532,9 +551,9 @@ def test_two_term_agreement_lists_every_term_and_party_signature() -> None:
         "被申请人：青田县温溪镇某阀门制造有限公司",
         "法定代表人郑某某",
         "法定代表人签名并盖章",
-        "校验码3F2A-9C41-0B7E-D5A8",
     ):
         assert phrase in text, phrase
+    assert f"校验码{verification_code(content_digest(c26_context()))}" in text
 
 
 def test_oral_agreement_register_fits_one_page() -> None:
@@ -718,3 +737,423 @@ def test_a_template_reaching_outside_stops_the_render(monkeypatch: pytest.Monkey
     html = render_html("follow_up", c01_context()).replace("</body>", '<img src="file:///etc/passwd"></body>')
     with pytest.raises(DisallowedResource):
         documents._html_to_pdf(html)
+
+
+def _every_string(value: Any, replace: Any) -> Any:
+    """``value`` with every text field (not refs, roles, kinds, codes) replaced by ``replace(key, text)``."""
+    keep = {"ref", "role", "kind", "gender", "referral", "verification_code", "category"}
+    if isinstance(value, dict):
+        return {k: (v if k in keep else _every_string(v, replace) if not isinstance(v, str) else replace(k, v))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [replace("", v) if isinstance(v, str) else _every_string(v, replace) for v in value]
+    return value
+
+
+def kind_context(kind: str, base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A context for ``kind`` from ``base`` (default all_kinds_context); a dossier lists every kind in R33 order."""
+    context = copy.deepcopy(base or all_kinds_context())
+    if kind == "oral_agreement":
+        context["agreement"]["kind"] = "oral"
+    if kind == "dossier":
+        context["documents"] = [
+            {"kind": k, "title": document_title(k), "context": copy.deepcopy(context)}
+            for k in documents.DOSSIER_ORDER
+            if k != "oral_agreement"
+        ]
+    return context
+
+
+def _stream_text(obj: Any) -> str:
+    """The decoded data of a PDF stream object, as Latin-1 text."""
+    stream = obj.get_object()
+    assert isinstance(stream, StreamObject), type(stream)
+    return stream.get_data().decode("latin-1")
+
+
+def _array(obj: Any) -> ArrayObject:
+    resolved = obj.get_object()
+    assert isinstance(resolved, ArrayObject), type(resolved)
+    return resolved
+
+
+def _font_programs(pdf: bytes) -> Iterator[tuple[DictionaryObject, dict[str, int]]]:
+    """Each embedded Type0 font's descriptor and its ToUnicode map (character -> CID)."""
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for ref in _dict(_dict(page["/Resources"]).get("/Font", DictionaryObject())).values():
+            font = _dict(ref)
+            if "/ToUnicode" not in font or "/DescendantFonts" not in font:
+                continue
+            cmap = _stream_text(font["/ToUnicode"])
+            chars: dict[str, int] = {}
+            for cid, hexchars in re.findall(r"<([0-9a-fA-F]{4})>\s*<([0-9a-fA-F]+)>", cmap):
+                try:
+                    chars[bytes.fromhex(hexchars).decode("utf-16-be")] = int(cid, 16)
+                except (UnicodeDecodeError, ValueError):
+                    continue
+            descendant = _dict(_array(font["/DescendantFonts"])[0])
+            yield _dict(descendant["/FontDescriptor"]), chars
+
+
+def glyph_of(pdf: bytes, char: str) -> tuple[str, bool]:
+    """(font name, drawn) for ``char``: drawn is False for .notdef, a glyph id the font lacks, or an empty outline."""
+    from fontTools.pens.boundsPen import BoundsPen
+    from fontTools.ttLib import TTFont
+
+    for descriptor, chars in _font_programs(pdf):
+        if char not in chars:
+            continue
+        cid = chars[char]  # WeasyPrint subsets with retained glyph ids: CID = glyph id
+        program = descriptor.get("/FontFile2") or descriptor.get("/FontFile3")
+        assert program is not None, "font not embedded"
+        font = TTFont(io.BytesIO(program.get_object().get_data()))
+        if cid == 0 or cid >= font["maxp"].numGlyphs:
+            return str(descriptor["/FontName"]), False
+        glyphs = font.getGlyphSet()
+        pen = BoundsPen(glyphs)
+        glyphs[font.getGlyphName(cid)].draw(pen)
+        return str(descriptor["/FontName"]), pen.bounds is not None
+    raise AssertionError(f"{char!r} is in no font's ToUnicode map")
+
+
+# ---------------------------------------------------------------- issue 5: the full set
+
+
+def test_the_full_set_of_moj_documents_has_its_titles() -> None:
+    """R26-R33, R12, R20: every document of the set has its Chinese title."""
+    assert {document_title(k) for k in DOCUMENT_KINDS} >= {
+        "调解申请书", "受理登记表", "当事人权利义务告知书", "调查记录", "调解记录", "调解协议书",
+        "口头协议登记表", "回访记录", "终止调解告知书", "司法确认申请书", "申请支付令告知书", "卷宗",
+    }
+
+
+def test_dossier_order_is_r33_and_covers_every_kind() -> None:
+    """R33 卷宗: application/register, rights notice, investigations, sessions, agreement, performance,
+    follow-ups, judicial confirmation, then the termination notice before the closing note."""
+    assert set(documents.DOSSIER_ORDER) == set(DOCUMENT_KINDS) - {"dossier"}
+    order = [documents.dossier_rank(k) for k in (
+        "application", "acceptance_register", "rights_notice", "investigation_record", "session_record",
+        "agreement", "payment_order_note", "follow_up", "judicial_confirmation_application", "termination_notice",
+    )]
+    assert order == sorted(order)
+    assert documents.dossier_rank("summons") == len(documents.DOSSIER_ORDER)
+
+
+@pytest.mark.parametrize(
+    ("kind", "phrases"),
+    [
+        ("rights_notice", [
+            "当事人权利义务告知书", "申请人叶某、被申请人青田县温溪镇某阀门制造有限公司：",
+            "第二十三条、第二十四条", "（一）选择或者接受人民调解员；", "（二）接受调解、拒绝调解或者要求终止调解；",
+            "（三）要求调解公开进行或者不公开进行；", "（四）自主表达意愿、自愿达成调解协议。",
+            "（一）如实陈述纠纷事实；", "（三）尊重对方当事人行使权利。", "三十日内共同向人民法院申请司法确认",
+            "十五日内未达成调解协议的，当事人可以依法申请仲裁", "申请人：叶某", "法定代表人签名并盖章",
+            "人民调解员（签名）", "温溪派出所人民调解委员会（盖章）", "2026年1月5日",
+        ]),
+        ("termination_notice", [
+            "终止调解告知书", "本委员会于2026年1月5日受理", "由人民调解员周所长主持调解",
+            "因双方对赔偿数额分歧较大，企业拒绝继续调解，调解未能达成协议", "第二十六条",
+            "决定于2026年1月20日终止调解", "劳动人事争议仲裁委员会申请仲裁", "时效期间为一年", "送达回执",
+            "签收（签名、盖章或按指印）", "温溪派出所人民调解委员会（盖章）",
+        ]),
+        ("judicial_confirmation_application", [
+            "司法确认申请书", "调解协议编号：（2026）温溪警调字第0026号", "请求事项：",
+            "请求人民法院确认申请人叶某、青田县温溪镇某阀门制造有限公司于2026年3月31日经温溪派出所人民调解委员会"
+            "主持调解达成的调解协议有效。",
+            "一、双方协商解除劳动关系", "人民币86,000.00元（大写：捌万陆仟元整）", "没有恶意串通、规避法律的行为",
+            "第三十三条", "第二百零五条", "三十日内共同申请司法确认", "此致", "人民法院（调解组织所在地基层人民法院）",
+            "校验码3F2A-9C41-0B7E-D5A8", "申请人：叶某", "申请人：青田县温溪镇某阀门制造有限公司", "2026年4月2日",
+        ]),
+        ("payment_order_note", [
+            "申请支付令告知书", "叶某：", "协议第一项约定", "人民币86,000.00元（大写：捌万陆仟元整）",
+            "于2026年4月10日前履行完毕", "截至2026年4月12日，青田县温溪镇某阀门制造有限公司未按调解协议约定的期限履行",
+            "公司称资金紧张，未按期支付", "第十六条", "申请支付令", "劳动人事争议仲裁委员会申请仲裁",
+            "被告知人（签收）", "告知人（人民调解员）", "温溪派出所人民调解委员会（盖章）",
+        ]),
+    ],
+)
+def test_later_documents_carry_their_fields(kind: str, phrases: list[str]) -> None:
+    """Rights notice (人民调解法 arts. 23-24), termination notice (R7, art. 26; R18, R21), judicial-confirmation
+    application (R12: 人民调解法 art. 33, 民事诉讼法 art. 205), payment-order note (R20: 劳动争议调解仲裁法 art. 16)."""
+    text = squash(pdf_text(render_pdf(kind, kind_context(kind))))
+    for phrase in [*phrases, "（2026）温溪警调字第0026号"]:
+        assert squash(phrase) in text, (kind, phrase)
+
+
+@pytest.mark.parametrize(
+    ("referral", "category", "phrase"),
+    [
+        ("arbitration", "work_injury", "可以依法向劳动人事争议仲裁委员会申请仲裁"),
+        ("arbitration", "neighbour_other", "可以依照仲裁协议向约定的仲裁机构申请仲裁"),
+        ("litigation", "neighbour_lift", "可以依法向人民法院提起诉讼"),
+        ("payment_order", "wages", "持调解协议书依法向人民法院申请支付令"),
+        ("administrative", "property_service", "可以依法向有关行政机关申请处理"),
+        ("other", "other", "可以依法通过仲裁、行政、司法等途径解决纠纷"),
+    ],
+)
+def test_termination_notice_tells_the_recorded_channel(referral: str, category: str, phrase: str) -> None:
+    """R7 (人民调解法 art. 26): failed mediation is ended and the parties are told of the other channel."""
+    context = kind_context("termination_notice")
+    context["termination"]["referral"] = referral
+    context["case"]["category"] = category
+    text = squash(pdf_text(render_pdf("termination_notice", context)))
+    assert phrase in text
+    assert ("劳动人事争议仲裁委员会" in text) is (referral == "arbitration" and category == "work_injury")
+
+
+def test_copies_and_a_signature_line_for_every_party_and_the_group_representative() -> None:
+    """R10, R30 (人民调解法 art. 29): one copy per party plus one; every party signs, a group through its
+    elected representative (R15), an organisation through its legal representative; mediator, recorder, seal."""
+    context = c01_context()
+    context["parties"].append({
+        **context["parties"][1], "ref": "t1", "role": "third_party", "role_label": None,
+        "name": "歧坪镇旭光村村民委员会", "kind": "organisation", "representative": "村主任张某",
+    })
+    context["agreement"]["copies"] = len(context["parties"]) + 1
+    text = squash(pdf_text(render_pdf("agreement", context)))
+    for phrase in ("本协议一式4份", "申请人：李某某等三名村民", "推选代表人李某某（签名或按指印）", "被申请人：夏某某",
+                   "第三人：歧坪镇旭光村村民委员会", "法定代表人签名并盖章", "人民调解员（签名）", "记录人（签名）",
+                   "温溪派出所人民调解委员会（盖章）"):
+        assert phrase in text, phrase
+
+
+@pytest.mark.parametrize("kind", ["agreement", "oral_agreement", "judicial_confirmation_application",
+                                  "payment_order_note", "application", "acceptance_register"])
+def test_amounts_print_in_figures_and_capitals(kind: str) -> None:
+    """R30: every sum in figures and in capital numerals (大写), the yuan with two places."""
+    text = squash(pdf_text(render_pdf(kind, kind_context(kind))))
+    expected = "人民币300,000.00元（大写：叁拾万元整）" if kind in ("application", "acceptance_register") else (
+        "人民币86,000.00元（大写：捌万陆仟元整）")
+    assert expected in text
+
+
+@pytest.mark.parametrize("kind", DOCUMENT_KINDS)
+def test_dates_are_written_the_chinese_way(kind: str) -> None:
+    """Dates print as 2026年1月5日 (no zero padding, no ISO form), times in Asia/Shanghai."""
+    text = squash(pdf_text(render_pdf(kind, kind_context(kind))))
+    assert re.search(r"20\d\d年\d{1,2}月\d{1,2}日", text), kind
+    assert not re.search(r"20\d\d-\d\d-\d\d", text), kind
+    assert not re.search(r"年0\d月|月0\d日", text), kind
+
+
+CLOSING = "，。、；：）」』”！？"
+FIXED_WORDING = frozenset({
+    "number", "name", "short_name", "committee", "phone", "id_number", "at", "label", "mode_label", "kind_label",
+    "title", "obligor", "obligee", "role_label", "category_label", "source_label", "state_label", "workflow_label",
+    "mediator", "recorder", "filed_by", "visitor", "investigator", "actor", "representative", "ethnicity",
+    "occupation", "retention_label", "court",
+})
+
+
+@pytest.mark.parametrize("kind", DOCUMENT_KINDS)
+def test_no_line_of_any_document_starts_with_closing_punctuation(kind: str) -> None:
+    """行首禁则 (GB/T 15834 usage): ，。、；：）」 never start a line, in running text or in a table cell."""
+    def punctuate(key: str, text: str) -> str:
+        if key in FIXED_WORDING:  # names, numbers and labels: no sentence punctuation in them
+            return text
+        return "".join("字" * (1 + i % 7) + CLOSING[i % len(CLOSING)] for i in range(60))
+
+    context = kind_context(kind, _every_string(all_kinds_context(), punctuate))
+    lines = [line.strip() for line in pdf_text(render_pdf(kind, context)).splitlines() if line.strip()]
+    assert len(lines) > 20
+    assert not [line for line in lines if line[0] in CLOSING], kind
+
+
+@pytest.mark.parametrize("kind", ["agreement", "oral_agreement", "application", "judicial_confirmation_application"])
+def test_long_numbers_wrap_inside_their_cells_on_every_party_form(kind: str) -> None:
+    """An ID or bank account number longer than its cell wraps inside it instead of running off the page."""
+    context = kind_context(kind)
+    account = "6222" + "0123456789" * 9
+    context["parties"][0]["id_number"] = account
+    pdf = render_pdf(kind, context)
+    lines = pdf_text(pdf).splitlines()
+    assert account in squash("\n".join(lines))
+    assert not [line for line in lines if account in line]
+
+
+def test_a_long_table_repeats_its_header_on_every_page() -> None:
+    """The closing note's list of events runs over pages; each page repeats the column headings (<thead>)."""
+    context = kind_context("dossier")
+    event = {"at": dt.datetime(2026, 1, 5, 1, 0, tzinfo=UTC), "label": "记录调解会", "actor": "周所长",
+             "note": "双方陈述意见，调解员释法说理"}
+    context["events"] = [dict(event, note=f"{event['note']}（第{i}次）") for i in range(1, 121)]
+    pages = [squash(p.extract_text()) for p in PdfReader(io.BytesIO(render_pdf("dossier", context))).pages]
+    with_events = [p for p in pages if "第" in p and "次）" in p]
+    assert len(with_events) >= 3
+    assert all("时间事项经办人说明" in p for p in with_events)
+
+
+RARE = ("𠮷", "𡃁", "𪚥")
+
+
+def test_rare_characters_render_from_a_font_never_as_boxes() -> None:
+    """Names with CJK Extension B characters: 𠮷 (U+20BB7) from Noto Serif CJK SC, 𡃁 (U+210C1) from UMing,
+    𪚥 (U+2A6A5) from HanaMinB (Debian fonts-hanazono): each glyph is drawn, none is .notdef."""
+    context = c01_context()
+    context["parties"][1]["name"] = "𠮷𡃁𪚥某"
+    pdf = render_pdf("agreement", context)
+    assert "𠮷𡃁𪚥某" in squash(pdf_text(pdf))
+    fonts = {}
+    for char in RARE:
+        font, drawn = glyph_of(pdf, char)
+        assert drawn, (char, font)
+        fonts[char] = font
+    assert "Noto-Serif-CJK" in fonts["𠮷"] and "HanaMinB" in fonts["𪚥"], fonts
+
+
+def test_the_rare_character_check_sees_an_empty_box() -> None:
+    """The check above is real: 𰀀 (U+30000, CJK Extension G) is in no installed font and comes out as a box."""
+    context = c01_context()
+    context["parties"][1]["name"] = "\U00030000某"
+    assert not glyph_of(render_pdf("agreement", context), "\U00030000")[1]
+
+
+@pytest.mark.parametrize("kind", DOCUMENT_KINDS)
+def test_every_document_is_pdfa3b_with_title_case_number_language_and_digest(kind: str) -> None:
+    """PDF/A-3b (ISO 19005-3) for the archive: XMP part 3 / conformance B, an sRGB output intent, every font
+    embedded; title, case number and language in the metadata; the content digest in the keywords."""
+    context = kind_context(kind)
+    pdf = render_pdf(kind, context)
+    reader = PdfReader(io.BytesIO(pdf))
+    root = _dict(reader.trailer["/Root"])
+    assert str(root["/Lang"]) == "zh-CN"
+    assert str(_dict(_array(root["/OutputIntents"])[0])["/S"]) == "/GTS_PDFA1"
+    xmp = reader.xmp_metadata
+    assert xmp is not None
+    xml = xmp.rdf_root.toxml()
+    assert 'pdfaid:part="3"' in xml and 'pdfaid:conformance="B"' in xml
+    info = reader.metadata
+    assert info is not None and info.title == f"{document_title(kind)} （2026）温溪警调字第0026号"
+    assert f"mediation-digest:{content_digest(context)}" in str(info["/Keywords"])
+    assert "（2026）温溪警调字第0026号" in str(info["/Keywords"])
+    descriptors = list(font_descriptors(pdf))
+    assert descriptors and all("/FontFile2" in d or "/FontFile3" in d for d in descriptors)
+    assert all(re.match(r"/[A-Z]{6}\+", str(d["/FontName"])) for d in descriptors)
+
+
+@pytest.mark.parametrize("kind", DOCUMENT_KINDS)
+def test_the_verification_code_is_in_every_page_footer(kind: str) -> None:
+    """DESIGN §4: every document's code (a digest of its content) is printed on each page; in a dossier each
+    part prints its own code (the one it was issued with) and the contents and closing pages the dossier's."""
+    context = kind_context(kind)
+    code = verification_code(content_digest(context))
+    pages = [squash(p.extract_text()) for p in PdfReader(io.BytesIO(render_pdf(kind, context))).pages]
+    if kind != "dossier":
+        assert all(f"校验码{code}" in page for page in pages)
+        return
+    assert "校验码" not in pages[0]  # the cover
+    assert f"校验码{code}" in pages[1] and f"校验码{code}" in pages[-1]
+    part_code = verification_code(content_digest(context["documents"][0]["context"]))
+    assert part_code != code and f"校验码{part_code}" in pages[2]
+
+
+def _qr_texts(pdf: bytes, tmp_path: Any) -> list[str]:
+    zxingcpp = pytest.importorskip("zxingcpp")
+    import subprocess
+
+    from PIL import Image
+
+    (tmp_path / "doc.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", "-singlefile", str(tmp_path / "doc.pdf"),
+                    str(tmp_path / "page")], check=True)
+    return [b.text for b in zxingcpp.read_barcodes(Image.open(tmp_path / "page.png"))]
+
+
+@pytest.mark.parametrize("kind", sorted(documents.AGREEMENT_KINDS))
+def test_an_agreement_carries_a_qr_code_of_its_verification_url(kind: str, tmp_path: Any,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """DESIGN §4: the QR code (made locally by segno, no network) encodes <base>/verify/<code>; the base is
+    configurable and the default is http://127.0.0.1:5000; the printed text does not depend on it."""
+    monkeypatch.delenv("MEDIATION_VERIFY_BASE_URL", raising=False)
+    context = kind_context(kind)
+    code = verification_code(content_digest(context))
+    default = render_pdf(kind, context)
+    assert _qr_texts(default, tmp_path) == [f"http://127.0.0.1:5000/verify/{code}"]
+    monkeypatch.setenv("MEDIATION_VERIFY_BASE_URL", "https://tiaojie.example.cn/")
+    configured = render_pdf(kind, context)
+    assert _qr_texts(configured, tmp_path) == [f"https://tiaojie.example.cn/verify/{code}"]
+    assert pdf_text(configured) == pdf_text(default)
+    given = render_pdf(kind, context, verify_base="http://10.0.0.2:8000")
+    assert _qr_texts(given, tmp_path) == [f"http://10.0.0.2:8000/verify/{code}"]
+
+
+def test_only_agreements_carry_a_qr_code() -> None:
+    """The QR code marks the agreements (R30, R31); the other forms carry the printed code only."""
+    for kind in DOCUMENT_KINDS:
+        assert ("<svg" in render_html(kind, kind_context(kind))) is (kind in documents.AGREEMENT_KINDS or
+                                                                     kind == "dossier"), kind
+
+
+@pytest.mark.parametrize("kind", DOCUMENT_KINDS)
+def test_markup_in_any_field_of_any_document_prints_as_text_and_embeds_nothing(kind: str) -> None:
+    """Autoescaping and the restrictive url_fetcher, for every kind: markup in every text field is printed
+    literally; no attachment, no image, no file is embedded, nothing is fetched."""
+    injected = _every_string(all_kinds_context(), lambda key, text: INJECTIONS[len(key) % 2])
+    context = kind_context(kind, injected)
+    html = render_html(kind, context)
+    assert "<link rel=attachment" not in html and "<img src" not in html
+    pdf = render_pdf(kind, context)
+    assert squash(INJECTIONS[0]) in squash(pdf_text(pdf)) or squash(INJECTIONS[1]) in squash(pdf_text(pdf))
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.attachments == {}
+    assert "/EmbeddedFiles" not in str(_dict(reader.trailer["/Root"]).get("/Names", {}))
+    assert "/AF" not in _dict(reader.trailer["/Root"])
+    for page in reader.pages:
+        for xobject in _dict(_dict(page["/Resources"]).get("/XObject", DictionaryObject())).values():
+            assert _dict(xobject).get("/Subtype") != "/Image", "an image was embedded"
+        for annot in page.get("/Annots") or []:
+            assert _dict(annot).get("/Subtype") != "/FileAttachment"
+
+
+# ---------------------------------------------------------------- R24: work-injury waiver warning
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "乙方自愿放弃工伤认定",
+        "双方同意不再进行伤残鉴定，甲方一次性支付5万元",
+        "乙方放弃申请劳动能力鉴定的权利",
+        "一次性了结本次工伤事故的全部赔偿，乙方不再主张任何权利",
+        "本次工伤一次性买断",
+        "乙方不申请工伤认定",
+    ],
+)
+def test_work_injury_agreement_waiving_certification_warns_the_mediator(text: str) -> None:
+    """R24 (published court cases): a work-injury agreement that waives certification or grading, signed before
+    them, can be set aside; the agreement screen warns before signing."""
+    from mediation.warnings import WAIVES_CERTIFICATION, WAIVES_INJURY_CLAIMS, agreement_warnings
+
+    warnings = agreement_warnings({"category": "work_injury"}, [{"text": "支付医疗费3万元"}, {"text": text}])
+    assert warnings and set(warnings) <= {WAIVES_CERTIFICATION, WAIVES_INJURY_CLAIMS}
+    assert len(warnings) == len(set(warnings))
+
+
+@pytest.mark.parametrize(
+    ("category", "text"),
+    [
+        ("work_injury", "公司协助叶某申请工伤认定，劳动能力鉴定结论作出后按标准支付"),
+        ("work_injury", "本协议不影响乙方申请工伤认定的权利"),
+        ("work_injury", "乙方不放弃工伤认定"),
+        ("wages", "乙方放弃工伤认定"),  # not a work-injury case: no R24 warning
+    ],
+)
+def test_no_warning_without_a_waiver_or_outside_work_injury(category: str, text: str) -> None:
+    """R24 applies to work-injury agreements only, and only to a waiver."""
+    from mediation.warnings import agreement_warnings
+
+    assert agreement_warnings({"category": category}, [{"text": text}]) == []
+
+
+def test_waiver_warnings_are_marked_msgids_and_read_orm_terms() -> None:
+    """The warnings are English msgids (N_, translated by the web layer); terms may be Obligation-like objects."""
+    from types import SimpleNamespace
+
+    from mediation.enums import Category
+    from mediation.warnings import WAIVES_CERTIFICATION, WAIVES_INJURY_CLAIMS, agreement_warnings
+
+    case = SimpleNamespace(category=Category.WORK_INJURY)
+    terms = [SimpleNamespace(text="放弃工伤认定"), SimpleNamespace(text="一次性了结工伤纠纷")]
+    assert agreement_warnings(case, terms) == [WAIVES_CERTIFICATION, WAIVES_INJURY_CLAIMS]
+    assert all(w.isascii() and "R24" in w for w in (WAIVES_CERTIFICATION, WAIVES_INJURY_CLAIMS))
+    assert agreement_warnings(case, [], text="双方同意放弃伤残等级鉴定") == [WAIVES_CERTIFICATION]

@@ -8,9 +8,9 @@ no per-case objects and memory does not grow with the number of cases (DESIGN.md
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from transitions import Machine, MachineError
 from transitions.core import EventData
@@ -30,6 +30,12 @@ class _Token:
     data: Mapping[str, Any] | None
 
 
+def _bound(token: _Token, name: str) -> Callable[[str], bool]:
+    """A method the machine bound to the token while attached (``trigger``, ``may_trigger``)."""
+    method: Callable[[str], bool] = getattr(token, name)
+    return method
+
+
 def _matches(actual: Any, expected: Any) -> bool:
     value = getattr(actual, "value", actual)
     if isinstance(expected, bool) or isinstance(value, bool):
@@ -41,7 +47,7 @@ def _condition(spec: TransitionSpec) -> Any:
     """One callable checking ``when`` (data), ``case`` (attributes) and named guards."""
 
     def check(event: EventData) -> bool:
-        token: _Token = event.model
+        token = cast(_Token, event.model)
         data = token.data
         if data is not None:
             for key, expected in spec.when.items():
@@ -111,7 +117,7 @@ class Engine:
         with lock:
             machine.add_model(token, initial=case.state)
             try:
-                moved = token.trigger(trigger)
+                moved = _bound(token, "trigger")(trigger)
             except MachineError as exc:
                 raise InvalidTransition(
                     f"{trigger!r} is not allowed in state {case.state!r}"
@@ -133,7 +139,7 @@ class Engine:
         with lock:
             machine.add_model(token, initial=case.state)
             try:
-                may = token.may_trigger
+                may = _bound(token, "may_trigger")
                 return [name for name in definition.triggers if may(name)]
             finally:
                 machine.remove_model(token)

@@ -40,9 +40,11 @@ def clean_id_number(value: str) -> str:
     if len(raw) != 18 or not raw[:17].isdigit() or not (raw[17].isdigit() or raw[17] == "X"):
         raise ValueError(N_("An ID number is 17 digits and a check character"))
     try:
-        ric.get_birth_date(raw)
+        born = ric.get_birth_date(raw)
     except StdnumError as exc:
         raise ValueError(N_("The birth date in the ID number is not a real date")) from exc
+    if born > date.today():  # a calendar date, but nobody is born in the future
+        raise ValueError(N_("The birth date in the ID number is not a real date"))
     # The area code is not looked up: codes retired since issue stay valid on old cards,
     # and stdnum's table does not hold every county's history.
     if ric.calc_check_digit(raw) != raw[17]:  # stdnum takes the number with its check char

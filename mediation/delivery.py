@@ -74,7 +74,7 @@ class DeliveryReport:
 
 def backoff(attempts: int) -> timedelta:
     """Wait before retry number ``attempts`` (1 min, 2, 4 … capped at one hour)."""
-    return min(FIRST_RETRY * (2 ** max(0, attempts - 1)), MAX_BACKOFF)
+    return min(FIRST_RETRY * (1 << max(0, attempts - 1)), MAX_BACKOFF)
 
 
 def notice_text(message: OutboxMessage) -> tuple[str, str]:
@@ -98,6 +98,9 @@ def notice_text(message: OutboxMessage) -> tuple[str, str]:
     elif message.kind == "filed":
         subject = f"新登记纠纷{number}"
         body = f"纠纷{number}已登记，等待受理。"
+    elif message.kind == "assigned":
+        subject = f"案件{number}已分派给您"
+        body = f"案件{number}已分派给{p.get('assignee', '您')}承办，请及时处理。"
     else:
         subject, body = f"案件{number}通知", json.dumps(p, ensure_ascii=False)
     return subject, body

@@ -6,6 +6,7 @@ change no state) are left out so the drawing shows the case's path, not its pape
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -30,8 +31,18 @@ class _LabelledState(State):
         self.label = label
 
 
-class _LabelledGraphMachine(GraphMachine):  # type: ignore[misc]
+def _styles() -> dict[str, Any]:
+    """GraphMachine's styles with a CJK font, as a copy (the library's are class-wide)."""
+    styles: dict[str, Any] = copy.deepcopy(GraphMachine.style_attributes)
+    styles["node"]["default"]["fontname"] = FONT
+    styles["edge"]["default"].update({"fontname": FONT, "fontsize": "10"})
+    return styles
+
+
+class _LabelledGraphMachine(GraphMachine):
     state_cls = _LabelledState
+    machine_attributes = {**GraphMachine.machine_attributes, "rankdir": "TB", "fontname": FONT}
+    style_attributes = _styles()
 
 
 class _Drawing:
@@ -73,10 +84,6 @@ def _machine(definition: Definition, locale: str, initial: str) -> tuple[GraphMa
         graph_engine="graphviz",
         title=f"{pick_label(definition.title, locale)} v{definition.version}",
     )
-    machine.machine_attributes.update({"rankdir": "TB", "fontname": FONT})
-    machine.style_attributes["node"]["default"]["fontname"] = FONT
-    machine.style_attributes["edge"]["default"]["fontname"] = FONT
-    machine.style_attributes["edge"]["default"]["fontsize"] = "10"
     return machine, model
 
 
@@ -110,8 +117,8 @@ def _svg(definition: Definition, locale: str, current: str | None, path: tuple[s
     if current is not None:
         styles.set_node_style(current, "active")
     graph = styles.get_graph(title=machine.title)
-    svg: bytes = graph.draw(None, format="svg", prog="dot")
-    text = svg.decode("utf-8")
+    drawn: Any = graph.draw(None, format="svg", prog="dot")
+    text = drawn.decode("utf-8") if isinstance(drawn, bytes) else str(drawn)
     return text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE for inline use
 
 

@@ -7,9 +7,10 @@ change no state) are left out so the drawing shows the case's path, not its pape
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 from transitions import State
 from transitions.extensions import GraphMachine
@@ -41,8 +42,9 @@ def _styles() -> dict[str, Any]:
 
 class _LabelledGraphMachine(GraphMachine):
     state_cls = _LabelledState
-    machine_attributes = {**GraphMachine.machine_attributes, "rankdir": "TB", "fontname": FONT}
-    style_attributes = _styles()
+    machine_attributes: ClassVar[dict[str, Any]] = {**GraphMachine.machine_attributes, "rankdir": "TB",
+                                                     "fontname": FONT}
+    style_attributes: ClassVar[dict[str, Any]] = _styles()
 
 
 class _Drawing:
@@ -111,7 +113,7 @@ def _svg(definition: Definition, locale: str, current: str | None, path: tuple[s
     styles.reset_styling()
     if ANY_STATE in definition.states or any(st.name == ANY_STATE for st in machine.states.values()):
         styles.set_node_style(ANY_STATE, "inactive")
-    for src, dst in zip(path, path[1:], strict=False):
+    for src, dst in itertools.pairwise(path):
         if src != dst:
             styles.set_previous_transition(src, dst)
     if current is not None:

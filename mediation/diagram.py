@@ -10,7 +10,7 @@ import copy
 import itertools
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any
 
 from transitions import State
 from transitions.extensions import GraphMachine
@@ -42,9 +42,9 @@ def _styles() -> dict[str, Any]:
 
 class _LabelledGraphMachine(GraphMachine):
     state_cls = _LabelledState
-    machine_attributes: ClassVar[dict[str, Any]] = {**GraphMachine.machine_attributes, "rankdir": "TB",
-                                                     "fontname": FONT}
-    style_attributes: ClassVar[dict[str, Any]] = _styles()
+    # Class-level like the library's own; copies, so other GraphMachines keep theirs.
+    machine_attributes = {**GraphMachine.machine_attributes, "rankdir": "TB", "fontname": FONT}  # noqa: RUF012
+    style_attributes = _styles()
 
 
 class _Drawing:

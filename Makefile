@@ -6,7 +6,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres bench lint typecheck system-deps install install-test translations clean
+.PHONY: run test test-sqlite test-postgres bench lint typecheck system-deps install install-test browser-deps translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,16 @@ system-deps:
 
 install: system-deps $(VENV)/.installed translations
 
-install-test: install $(VENV)/.installed-test
+install-test: install $(VENV)/.installed-test browser-deps
 	./scripts/install-system-deps --test
+
+# axe-core for the browser tests' accessibility checks, from the npm registry into
+# tests/browser/node_modules (not committed); without npm the tests install nothing and skip.
+browser-deps:
+	@if [ -f tests/browser/node_modules/axe-core/axe.min.js ]; then :; \
+	elif command -v npm >/dev/null 2>&1; then \
+	  npm install --prefix tests/browser --no-package-lock --no-audit --no-fund --silent; \
+	else echo "npm is not installed: the browser tests' accessibility checks will be skipped"; fi
 
 translations: $(VENV)/.installed
 	@if [ -d web/translations ]; then $(BIN)/pybabel -q compile -d web/translations; fi

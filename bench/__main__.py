@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-BENCHMARKS = ("engine", "documents")
+BENCHMARKS = ("engine", "documents", "queries")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -83,6 +83,14 @@ class SessionMode(enum.StrEnum):
     CAUCUS = "caucus"  # 背靠背
 
 
+class SessionStatus(enum.StrEnum):
+    """Where a mediation session stands (调解会状态): planned, held with minutes, or called off."""
+
+    SCHEDULED = "scheduled"  # 已安排
+    HELD = "held"  # 已召开（有调解记录）
+    CANCELLED = "cancelled"  # 已取消
+
+
 class AgreementKind(enum.StrEnum):
     """Written or oral agreement (DOMAIN R9–R10)."""
 

@@ -6,6 +6,7 @@ by value and constrained in the database. The schema is created only by Alembic.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Column,
     Date,
     ForeignKey,
     ForeignKeyConstraint,
@@ -21,10 +23,14 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    event,
+    inspect,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, UOWTransaction, mapped_column, relationship
+from sqlalchemy.sql import and_, false
 
 from .enums import (
     AgreementKind,
@@ -37,8 +43,10 @@ from .enums import (
     PartyRole,
     Role,
     SessionMode,
+    SessionStatus,
     Severity,
 )
+from .textkeys import name_key, names_pinyin_key, pinyin_key, text_key
 from .types import Money, UTCDateTime, value_enum
 
 NAMING_CONVENTION = {
@@ -71,6 +79,19 @@ class Organisation(Base):
     )
 
 
+class Area(Base):
+    """A village, community or patrol area of an organisation (辖区 / 片区)."""
+
+    __tablename__ = "areas"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    name: Mapped[str] = mapped_column(String(200))
+
+    organisation: Mapped[Organisation] = relationship()
+
+
 class Enterprise(Base):
     """An enterprise served by a police–enterprise station (企业)."""
 
@@ -80,8 +101,26 @@ class Enterprise(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     name: Mapped[str] = mapped_column(String(200))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
 
     organisation: Mapped[Organisation] = relationship()
+    area: Mapped[Area | None] = relationship()
+
+
+#: Enterprises a liaison or community officer is assigned to (联系企业); none: the whole organisation.
+officer_enterprises = Table(
+    "officer_enterprises",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("enterprise_id", ForeignKey("enterprises.id", ondelete="CASCADE"), primary_key=True),
+)
+#: Areas a liaison or community officer is assigned to (责任片区); none: the whole organisation.
+officer_areas = Table(
+    "officer_areas",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("area_id", ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True),
+)
 
 
 class User(Base):
@@ -99,9 +138,18 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(10))
     email: Mapped[str | None] = mapped_column(String(254))
+    #: The user's own area (a volunteer mediator's village); ``None``: not bound to one.
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    #: Part of every log-in session; raising it (deactivation, new password) ends them all.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     organisation: Mapped[Organisation] = relationship()
     enterprise: Mapped[Enterprise | None] = relationship()
+    area: Mapped[Area | None] = relationship()
+    assigned_enterprises: Mapped[list[Enterprise]] = relationship(
+        secondary=officer_enterprises, order_by="Enterprise.name"
+    )
+    assigned_areas: Mapped[list[Area]] = relationship(secondary=officer_areas, order_by="Area.name")
 
 
 class WorkflowDefinition(Base):
@@ -157,11 +205,15 @@ class Case(Base):
         CheckConstraint("tier IS NULL OR tier BETWEEN 1 AND 3", name="tier_range"),
         CheckConstraint("version >= 1", name="version_positive"),
         Index("ix_cases_org_state", "organisation_id", "state"),
+        Index("ix_cases_org_filed", "organisation_id", "filed_at", "id"),
+        Index("ix_cases_org_updated", "organisation_id", "updated_at", "id"),
+        Index("ix_cases_org_party_key", "organisation_id", "party_key", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
     workflow: Mapped[str] = mapped_column(String(40))
     workflow_version: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(40))
@@ -186,12 +238,17 @@ class Case(Base):
     risk_flag: Mapped[bool] = mapped_column(Boolean, default=False)
     last_event_hash: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: Number, title, facts and claims folded for search (``textkeys.text_key``); kept by ``_keep_keys``.
+    search_key: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: The applicants' names in pinyin order (``textkeys.names_pinyin_key``); kept by ``_keep_keys``.
+    party_key: Mapped[str] = mapped_column(String(255), default="", server_default="")
 
     # Programmatic versioning: every event sets version+1; the UPDATE checks the old value.
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012
 
     organisation: Mapped[Organisation] = relationship()
     enterprise: Mapped[Enterprise | None] = relationship()
+    area: Mapped[Area | None] = relationship()
     filed_by: Mapped[User | None] = relationship(foreign_keys=[filed_by_id])
     assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
     parties: Mapped[list[Party]] = relationship(
@@ -203,8 +260,13 @@ class Case(Base):
     agreements: Mapped[list[Agreement]] = relationship(
         back_populates="case", order_by="Agreement.version"
     )
+    #: The sessions held, with their minutes (a scheduled or cancelled one is not among them).
     sessions: Mapped[list[MediationSession]] = relationship(
-        back_populates="case", order_by="MediationSession.held_at"
+        primaryjoin=lambda: and_(
+            Case.id == MediationSession.case_id, MediationSession.status == SessionStatus.HELD
+        ),
+        order_by="MediationSession.held_at",
+        overlaps="case",
     )
     documents: Mapped[list[Document]] = relationship(
         back_populates="case", order_by="Document.id"
@@ -250,8 +312,36 @@ class Party(Base):
     id_number: Mapped[str | None] = mapped_column(String(18), index=True)
     address: Mapped[str | None] = mapped_column(String(300))
     representative: Mapped[str | None] = mapped_column(String(120))
+    #: The name folded for search (``textkeys.name_key``) and in pinyin order; kept by ``_keep_keys``.
+    name_key: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    sort_key: Mapped[str] = mapped_column(String(255), default="", server_default="")
 
     case: Mapped[Case] = relationship(back_populates="parties")
+    #: The workers of a group party, in list order (DOMAIN R15).
+    members: Mapped[list[GroupMember]] = relationship(
+        back_populates="party", order_by="GroupMember.position", cascade="all, delete-orphan"
+    )
+
+
+class GroupMember(Base):
+    """One worker of a group party (集体成员): name, ID number, phone, amount claimed (CNY), DOMAIN R15."""
+
+    __tablename__ = "group_members"
+    __table_args__ = (
+        UniqueConstraint("party_id", "position"),
+        UniqueConstraint("party_id", "id_number"),
+        CheckConstraint("amount_claimed IS NULL OR amount_claimed >= 0", name="amount_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(120))
+    id_number: Mapped[str] = mapped_column(String(18))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    amount_claimed: Mapped[Decimal | None]
+
+    party: Mapped[Party] = relationship(back_populates="members")
 
 
 class Event(Base):
@@ -279,21 +369,40 @@ class Event(Base):
 
 
 class MediationSession(Base):
-    """A mediation session, joint or caucus (调解会 / 背靠背调解), with its minutes."""
+    """A mediation session, joint or caucus (调解会 / 背靠背调解): scheduled, then held with its
+    minutes (调解记录, DOMAIN R29), or cancelled. Times are UTC; screens show Asia/Shanghai."""
 
     __tablename__ = "mediation_sessions"
+    __table_args__ = (
+        CheckConstraint("status <> 'held' OR held_at IS NOT NULL", name="held_has_time"),
+        CheckConstraint("status <> 'scheduled' OR scheduled_for IS NOT NULL", name="scheduled_has_time"),
+        Index("ix_mediation_sessions_status_scheduled_for", "status", "scheduled_for"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    held_at: Mapped[datetime]
+    status: Mapped[SessionStatus] = mapped_column(
+        value_enum(SessionStatus, "session_status"), default=SessionStatus.HELD, server_default="held"
+    )
+    scheduled_for: Mapped[datetime | None]
+    held_at: Mapped[datetime | None]
     place: Mapped[str | None] = mapped_column(String(200))
     mode: Mapped[SessionMode] = mapped_column(value_enum(SessionMode, "session_mode"))
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     participants: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     minutes: Mapped[str | None] = mapped_column(Text)
+    #: R29: the parties were told their rights and duties (告知权利义务).
+    rights_explained: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: R29: what the mediator checked (核实情况).
+    verification: Mapped[str | None] = mapped_column(Text)
+    #: R29: the result, or why it failed and which other channels the parties were told of.
+    result: Mapped[str | None] = mapped_column(Text)
+    #: Who leads it (the mediator who scheduled it); the calendar is per mediator.
+    mediator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    case: Mapped[Case] = relationship(back_populates="sessions")
+    case: Mapped[Case] = relationship(overlaps="sessions")
+    mediator: Mapped[User | None] = relationship(foreign_keys=[mediator_id])
 
 
 class Agreement(Base):
@@ -338,6 +447,8 @@ class Obligation(Base):
     seq: Mapped[int] = mapped_column(Integer)
     obligor_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
     obligee_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
+    #: The worker of a group party this term is owed to or by (one term per worker, DOMAIN R15).
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("group_members.id"))
     text: Mapped[str] = mapped_column(Text)
     amount: Mapped[Decimal | None]
     due_on: Mapped[date | None] = mapped_column(Date)
@@ -348,6 +459,7 @@ class Obligation(Base):
     agreement: Mapped[Agreement] = relationship(back_populates="obligations")
     obligor: Mapped[Party | None] = relationship(foreign_keys=[obligor_id])
     obligee: Mapped[Party | None] = relationship(foreign_keys=[obligee_id])
+    member: Mapped[GroupMember | None] = relationship()
 
 
 class Document(Base):
@@ -371,6 +483,28 @@ class Document(Base):
     verification_code: Mapped[str] = mapped_column(String(24))
 
     case: Mapped[Case] = relationship(back_populates="documents")
+
+
+class Attachment(Base):
+    """A file of evidence on a case (证据材料), kept by its SHA-256 outside the web root.
+
+    ``content_type`` is what the content is (sniffed), not what the name says; ``size`` in bytes.
+    """
+
+    __tablename__ = "attachments"
+    __table_args__ = (CheckConstraint("size > 0", name="size_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    description: Mapped[str | None] = mapped_column(String(500))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime]
+
+    uploaded_by: Mapped[User | None] = relationship()
 
 
 class CaseClock(Base):
@@ -445,3 +579,72 @@ class Delivery(Base):
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     delivered_at: Mapped[datetime]
+
+
+
+class ApiToken(Base):
+    """A personal token for the JSON API (接口令牌); only its SHA-256 is stored, ``prefix`` is shown."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+# Indexes of the statistics: each figure reads one range of one index (issue 6).
+Index("ix_cases_org_accepted", Case.organisation_id, Case.accepted_at)
+Index("ix_cases_org_closed", Case.organisation_id, Case.closed_at)
+Index("ix_agreements_effective", Agreement.effective_at)
+Index("ix_events_trigger_at", Event.trigger, Event.at)
+
+
+# --- search and sort keys -------------------------------------------------------------
+
+_CASE_TEXT = ("number", "title", "facts", "claims")
+
+
+def case_search_key(case: Case) -> str:
+    """What the ledger's free-text search looks in: number, title, facts, claims, folded."""
+    return text_key(case.number, case.title, case.facts, case.claims)
+
+
+def case_party_key(case: Case, pending: Iterable[Party] = ()) -> str:
+    """The pinyin sort key of the case's applicants (by position), else of all its parties;
+    ``pending`` are parties of the case not yet in its loaded collection."""
+    parties = sorted({*case.parties, *pending}, key=lambda p: (p.position, p.id or 0))
+    applicants = [p.name for p in parties if p.role is PartyRole.APPLICANT] or [p.name for p in parties]
+    return names_pinyin_key(applicants)
+
+
+def _changed(obj: Base, names: tuple[str, ...]) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[n].history.has_changes() for n in names)
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_keys(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+    """Fill the search and sort keys of new or renamed parties and of new or re-worded cases,
+    whoever writes them (filing, replay, imports), so the stored keys never go stale."""
+    touched: dict[Case, set[Party]] = {}
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, Party) and (obj in session.new or _changed(obj, ("name", "kind", "role", "position"))):
+            obj.name_key = name_key(obj.name)
+            obj.sort_key = pinyin_key(obj.name, person=obj.kind is not PartyKind.ORGANISATION)
+            case = obj.case
+            if case is None and obj.case_id is not None:
+                with session.no_autoflush:
+                    case = session.get(Case, obj.case_id)
+            if case is not None:
+                touched.setdefault(case, set()).add(obj)
+        elif isinstance(obj, Case) and (obj in session.new or _changed(obj, _CASE_TEXT)):
+            obj.search_key = case_search_key(obj)
+            if obj in session.new:
+                touched.setdefault(obj, set())
+    for case, parties in touched.items():
+        case.party_key = case_party_key(case, parties)

@@ -1,10 +1,10 @@
-"""Read-side queries for the screens (查询): case lists, the ledger, the case page.
+"""Read-side queries for the screens (查询): case lists and the case page (the ledger: ``ledger``).
 
-Everything here reads; nothing writes. Lists are narrowed in SQL by a clause that
-mirrors ``policy.can_view`` and then every row is passed through ``policy.can_view``
-itself, which stays the one authority (a test checks that the two agree for every
-role). Results are plain frozen dataclasses, built while the session is open, so a
-template never lazy-loads from a closed session. Labels stay two-language mappings
+Everything here reads; nothing writes. Lists are narrowed in SQL by
+``policy.visible_clause``, which says what ``policy.can_view`` says, and then every row
+is passed through ``policy.can_view`` itself, which stays the one authority (a test
+checks that the two agree for every role). Results are plain frozen dataclasses, built
+while the session is open, so a template never lazy-loads from a closed session. Labels stay two-language mappings
 (``{"zh_CN": …, "en": …}``); the caller picks the locale.
 """
 
@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session, selectinload
 from . import policy, warnings
 from .clocks import local_date
 from .engine import Engine
-from .enums import ClockStatus, Role
+from .enums import ClockStatus, PartyRole, Role, SessionStatus
 from .errors import NotFound
 from .i18n import N_
-from .models import Agreement, Case, CaseClock, Document, Enterprise, Event, MediationSession, Obligation, Party, User
+from .models import Agreement, Area, Case, CaseClock, Document, Enterprise, Event, MediationSession, Obligation, User
 from .services import clock_status
 from .validation import mask_id_number, mask_phone
 from .workflow import ClockSpec, Definition, Label, Registry
@@ -33,8 +33,8 @@ from .workflow import ClockSpec, Definition, Label, Registry
 #: Rows in a "my cases" section, and in "recently changed".
 SECTION_LIMIT = 50
 RECENT_LIMIT = 10
-#: Rows on one page of the ledger.
-LEDGER_PAGE = 50
+#: Clocks looked at for "running out of time" (the soonest first), before one per case is kept.
+RUNNING_OUT_SCAN = 400
 
 
 # --- views --------------------------------------------------------------------
@@ -78,29 +78,33 @@ class CaseRow:
     clock: ClockView | None
     filed_at: datetime
     updated_at: datetime
+    area: str | None = None
+    #: The mediator the case is assigned to (承办人).
+    assigned_to: str | None = None
+    #: The applicants' and the respondents' names (``、``-joined).
+    applicants: str = ""
+    respondents: str = ""
 
 
 @dataclass(frozen=True)
 class MyCases:
-    """The sections of a user's queue (我的案件); each a list of rows, newest change first."""
+    """The sections of a user's queue (我的案件); each a list of rows.
 
-    my_tier: list[CaseRow]
+    ``assigned_to_me``: open cases assigned to the user; ``unassigned``: open cases at a
+    tier the user's role leads with no mediator yet; ``awaiting_signoff``;
+    ``running_out``: open cases whose statutory or service period ends soonest (the
+    row's ``clock`` is that period); ``awaiting_acceptance``; ``filed_by_me``; ``recent``.
+    """
+
+    assigned_to_me: list[CaseRow]
+    unassigned: list[CaseRow]
     awaiting_signoff: list[CaseRow]
+    running_out: list[CaseRow]
     awaiting_acceptance: list[CaseRow]
     filed_by_me: list[CaseRow]
     recent: list[CaseRow]
     #: Which sections apply to the user's role (a section may apply and be empty).
     shown: frozenset[str]
-
-
-@dataclass(frozen=True)
-class LedgerPage:
-    """One page of the ledger (台账) and how many cases matched."""
-
-    rows: list[CaseRow]
-    total: int
-    page: int
-    pages: int
 
 
 @dataclass(frozen=True)
@@ -158,15 +162,18 @@ class AgreementView:
 
 @dataclass(frozen=True)
 class SessionView:
-    """A mediation session with its participants by name."""
+    """A mediation session held, with its participants by name and its minutes (DOMAIN R29)."""
 
-    held_at: datetime
+    held_at: datetime | None
     mode: str
     public: bool
     place: str | None
     participants: list[str]
     minutes: str | None
     recorded_by: str | None
+    rights_explained: bool = False
+    verification: str | None = None
+    result: str | None = None
 
 
 @dataclass(frozen=True)
@@ -245,6 +252,10 @@ class CaseDetail:
     offers: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Msgids to show with the agreement before the parties sign (DOMAIN R24), untranslated.
     agreement_warnings: list[str] = field(default_factory=list)
+    area: str | None = None
+    assigned_to_id: int | None = None
+    #: Mediators the viewer may give the case to ``(user id, name, role)``; empty: may not assign.
+    assignees: list[tuple[int, str, str]] = field(default_factory=list)
 
     def party_choices(self) -> list[tuple[str, str]]:
         """``(ref, name)`` of every party, for the obligor, obligee and participant choices."""
@@ -253,16 +264,9 @@ class CaseDetail:
 
 # --- visibility -----------------------------------------------------------------
 
-def visible_clause(user: User) -> ColumnElement[bool]:
-    """SQL narrowing of the cases ``user`` may see; mirrors ``policy.can_view``."""
-    if not user.active or user.role is Role.ADMIN:
-        return false()
-    clause: ColumnElement[bool] = Case.organisation_id == user.organisation_id
-    if user.role in policy.ENTERPRISE_BOUND and user.enterprise_id is not None:
-        return and_(clause, Case.enterprise_id == user.enterprise_id)
-    if user.role is Role.TOWNSHIP_OFFICER:
-        return and_(clause, or_(Case.tier == 3, Case.assigned_to_id == user.id))
-    return clause
+def visible_clause(user: User, definitions: Iterable[Definition] | None = None) -> ColumnElement[bool]:
+    """SQL narrowing of the cases ``user`` may see (``policy.visible_clause``)."""
+    return policy.visible_clause(user, definitions)
 
 
 def visible_case(session: Session, user: User, case_id: int) -> Case:
@@ -273,8 +277,12 @@ def visible_case(session: Session, user: User, case_id: int) -> Case:
     return case
 
 
-def _row_options() -> list[Any]:
-    return [selectinload(Case.clocks), selectinload(Case.enterprise)]
+def row_options() -> list[Any]:
+    """Loader options for building ``CaseRow``s without a query per row."""
+    return [
+        selectinload(Case.clocks), selectinload(Case.enterprise), selectinload(Case.area),
+        selectinload(Case.assigned_to), selectinload(Case.parties),
+    ]
 
 
 def party_choices(case: Case) -> list[tuple[str, str]]:
@@ -299,12 +307,24 @@ def _rows(
     trigger: str | None = None,
 ) -> list[CaseRow]:
     """Rows of the cases ``stmt`` selects that ``user`` may see (and may fire ``trigger`` on)."""
-    cases = session.scalars(stmt.options(*_row_options())).all()
+    cases = session.scalars(stmt.options(*row_options())).all()
+    return case_rows(session, registry, user, cases, now, trigger)
+
+
+def case_rows(
+    session: Session,
+    registry: Registry,
+    user: User,
+    cases: Sequence[Case],
+    now: datetime,
+    trigger: str | None = None,
+) -> list[CaseRow]:
+    """Rows of ``cases`` (loaded with ``row_options``) that ``user`` may see (and may fire ``trigger`` on)."""
     stops = _stop_times(session, registry, [c.id for c in cases])
     rows = []
     for case in cases:
         definition = registry.get(case.workflow, case.workflow_version)
-        if not policy.can_view(user, case):
+        if not policy.can_view(user, case, definition):
             continue
         if trigger is not None and not policy.can(user, trigger, case, definition):
             continue
@@ -364,6 +384,12 @@ def _clock_views(case: Case, definition: Definition, now: datetime, stops: Mappi
     return views
 
 
+def case_clocks(session: Session, registry: Registry, case: Case, now: datetime) -> list[ClockView]:
+    """The clocks of one case as a screen shows them (a lapsed one is overdue only while it matters)."""
+    definition = registry.get(case.workflow, case.workflow_version)
+    return _clock_views(case, definition, now, _stop_times(session, registry, [case.id]).get(case.id, {}))
+
+
 def _row_clock(case: Case, definition: Definition, now: datetime, stops: Mapping[str, datetime]) -> ClockView | None:
     """The clock a list shows: the first statutory period (one with a legal source) that is
     running, paused, or lapsed and still pending; none once the case is closed."""
@@ -375,7 +401,11 @@ def _row_clock(case: Case, definition: Definition, now: datetime, stops: Mapping
     return None
 
 
-def _row(case: Case, definition: Definition, now: datetime, stops: Mapping[str, datetime]) -> CaseRow:
+def _row(
+    case: Case, definition: Definition, now: datetime, stops: Mapping[str, datetime], clock: ClockView | None = None
+) -> CaseRow:
+    applicants = [p.name for p in case.parties if p.role is PartyRole.APPLICANT]
+    respondents = [p.name for p in case.parties if p.role is PartyRole.RESPONDENT]
     return CaseRow(
         id=case.id,
         number=case.number,
@@ -390,9 +420,13 @@ def _row(case: Case, definition: Definition, now: datetime, stops: Mapping[str, 
         category=case.category.value,
         enterprise=case.enterprise.name if case.enterprise else None,
         risk_flag=case.risk_flag,
-        clock=_row_clock(case, definition, now, stops),
+        clock=clock or _row_clock(case, definition, now, stops),
         filed_at=case.filed_at,
         updated_at=case.updated_at,
+        area=case.area.name if case.area else None,
+        assigned_to=case.assigned_to.display_name if case.assigned_to else None,
+        applicants="、".join(applicants),
+        respondents="、".join(respondents),
     )
 
 
@@ -425,15 +459,12 @@ def _in_definition(definition: Definition, *conditions: ColumnElement[bool]) -> 
 # --- lists ----------------------------------------------------------------------
 
 def my_cases(session: Session, registry: Registry, user: User, now: datetime) -> MyCases:
-    """The user's queue (我的案件), each section policy-filtered.
-
-    ``my_tier``: open cases whose tier the user's role leads; ``awaiting_signoff``:
-    cases in a state the role may ``sign_off`` from (the chief); ``awaiting_acceptance``:
-    cases in the initial state, for roles that may ``accept``; ``filed_by_me``; ``recent``.
-    """
-    visible = select(Case).where(visible_clause(user))
+    """The user's queue (我的案件), each section policy-filtered (see ``MyCases``)."""
     definitions = list(registry)
+    visible = select(Case).where(visible_clause(user, definitions))
     shown: set[str] = {"recent"}
+    open_clauses = [_in_definition(d, Case.state.in_(_open_states(d))) for d in definitions]
+    is_open = _any_of(open_clauses)
 
     tier_clauses = [
         _in_definition(d, Case.tier == number, Case.state.in_(_open_states(d)))
@@ -442,7 +473,9 @@ def my_cases(session: Session, registry: Registry, user: User, now: datetime) ->
         if tier.lead == user.role.value
     ]
     if tier_clauses:
-        shown.add("my_tier")
+        shown.add("unassigned")
+    if any(policy.takes_part(user.role, d) for d in definitions) and user.role not in policy.READ_ONLY:
+        shown.update({"assigned_to_me", "running_out"})
     signoff_clauses = [
         _in_definition(d, Case.state.in_(_trigger_sources(d, "sign_off")))
         for d in definitions
@@ -470,12 +503,61 @@ def my_cases(session: Session, registry: Registry, user: User, now: datetime) ->
         stmt = visible.where(clause).order_by(*order).limit(limit)
         return _rows(session, registry, user, stmt, now, trigger)
 
-    my_tier = section(_any_of(tier_clauses)) if tier_clauses else []
+    mine = and_(Case.assigned_to_id == user.id, is_open)
+    assigned = section(mine) if "assigned_to_me" in shown else []
+    unassigned = section(and_(_any_of(tier_clauses), Case.assigned_to_id.is_(None)), oldest) if tier_clauses else []
     awaiting_signoff = section(_any_of(signoff_clauses), oldest, trigger="sign_off") if signoff_clauses else []
+    running_out: list[CaseRow] = []
+    if "running_out" in shown:
+        # The station chief and a township officer watch every case they see; others their tier's and their own.
+        watches_all = user.role in (Role.STATION_CHIEF, Role.TOWNSHIP_OFFICER)
+        scope = and_(is_open, true() if watches_all else or_(mine, _any_of(tier_clauses)))
+        running_out = _running_out(session, registry, user, and_(visible_clause(user, definitions), scope), now)
     awaiting_acceptance = section(_any_of(accept_clauses), oldest, trigger="accept") if accept_clauses else []
     filed_by_me = section(Case.filed_by_id == user.id) if "filed_by_me" in shown else []
     recent = section(true(), limit=RECENT_LIMIT)
-    return MyCases(my_tier, awaiting_signoff, awaiting_acceptance, filed_by_me, recent, frozenset(shown))
+    return MyCases(
+        assigned, unassigned, awaiting_signoff, running_out, awaiting_acceptance, filed_by_me, recent,
+        frozenset(shown),
+    )
+
+
+def _running_out(
+    session: Session, registry: Registry, user: User, clause: ColumnElement[bool], now: datetime
+) -> list[CaseRow]:
+    """Cases matching ``clause`` by the soonest end of a running or lapsed-but-pending period
+    (statutory or service), each with that period as its row's clock."""
+    found = session.execute(
+        select(CaseClock.case_id, CaseClock.name)
+        .join(Case, Case.id == CaseClock.case_id)
+        .where(clause, CaseClock.status.in_((ClockStatus.RUNNING, ClockStatus.EXPIRED)), CaseClock.due_at.is_not(None))
+        .order_by(CaseClock.due_at, CaseClock.id)
+        .limit(RUNNING_OUT_SCAN)
+    ).all()
+    order: dict[int, list[str]] = {}
+    for case_id, name in found:
+        order.setdefault(case_id, []).append(name)
+    if not order:
+        return []
+    cases = {
+        c.id: c for c in session.scalars(select(Case).where(Case.id.in_(order)).options(*row_options()))
+    }
+    stops = _stop_times(session, registry, list(cases))
+    rows: list[CaseRow] = []
+    for case_id, names in order.items():
+        case = cases.get(case_id)
+        if case is None:
+            continue
+        definition = registry.get(case.workflow, case.workflow_version)
+        if not policy.can_view(user, case, definition):
+            continue
+        views = {v.name: v for v in _clock_views(case, definition, now, stops.get(case.id, {}))}
+        pending = [views[n] for n in names if n in views and (views[n].status == "running" or views[n].overdue)]
+        if pending:
+            rows.append(_row(case, definition, now, stops.get(case.id, {}), clock=pending[0]))
+        if len(rows) >= SECTION_LIMIT:
+            break
+    return rows
 
 
 def state_choices(registry: Registry) -> list[tuple[str, Label]]:
@@ -490,34 +572,6 @@ def state_choices(registry: Registry) -> list[tuple[str, Label]]:
     return [(s, labels[s]) for s in order]
 
 
-def ledger(
-    session: Session,
-    registry: Registry,
-    user: User,
-    now: datetime,
-    *,
-    state: str | None = None,
-    search: str | None = None,
-    page: int = 1,
-    per_page: int = LEDGER_PAGE,
-) -> LedgerPage:
-    """The cases ``user`` may see (台账), newest filing first, filtered by state and by a
-    search on the case number or a party's name; ``page`` counts from 1."""
-    clause: ColumnElement[bool] = visible_clause(user)
-    if state:
-        clause = and_(clause, Case.state == state)
-    if search and search.strip():
-        needle = search.strip()
-        party_match = select(Party.id).where(Party.case_id == Case.id, Party.name.contains(needle, autoescape=True))
-        clause = and_(clause, or_(Case.number.contains(needle, autoescape=True), party_match.exists()))
-    total = session.scalar(select(func.count()).select_from(Case).where(clause)) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    stmt = select(Case).where(clause).order_by(Case.filed_at.desc(), Case.id.desc())
-    rows = _rows(session, registry, user, stmt.offset((page - 1) * per_page).limit(per_page), now)
-    return LedgerPage(rows, total, page, pages)
-
-
 def enterprises(session: Session, organisation_id: int) -> list[tuple[int, str]]:
     """``(id, name)`` of the organisation's enterprises, by name."""
     rows = session.execute(
@@ -525,6 +579,14 @@ def enterprises(session: Session, organisation_id: int) -> list[tuple[int, str]]
         .where(Enterprise.organisation_id == organisation_id)
         .order_by(Enterprise.name)
     ).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def areas(session: Session, organisation_id: int) -> list[tuple[int, str]]:
+    """``(id, name)`` of the organisation's areas (辖区/片区), by name."""
+    rows = session.execute(
+        select(Area.id, Area.name).where(Area.organisation_id == organisation_id).order_by(Area.name)
+    )
     return [(r[0], r[1]) for r in rows]
 
 
@@ -634,6 +696,7 @@ def case_detail(
             held_at=s.held_at, mode=s.mode.value, public=s.public, place=s.place,
             participants=_participant_names(s.participants, names), minutes=s.minutes,
             recorded_by=recorders.get(s.recorded_by_id) if s.recorded_by_id else None,
+            rights_explained=s.rights_explained, verification=s.verification, result=s.result,
         )
         for s in _sessions(session, case)
     ]
@@ -676,13 +739,31 @@ def case_detail(
         tracking_code=case.tracking_code, version=case.version, particulars_visible=whole,
         parties=parties, agreement=agreement, sessions=sessions, events=events, documents=documents,
         clocks=clocks, actions=allowed, open_terms=open_terms(case), offers=offers,
-        agreement_warnings=cautions,
+        agreement_warnings=cautions, area=case.area.name if case.area else None,
+        assigned_to_id=case.assigned_to_id, assignees=assignees(session, user, case, definition),
     )
 
 
+def assignees(session: Session, user: User, case: Case, definition: Definition) -> list[tuple[int, str, str]]:
+    """``(id, name, role)`` of the active users ``user`` may give ``case`` to (policy ``assign``
+    for the user, ``be_assigned`` for each candidate), by name; empty when ``user`` may not assign."""
+    if not policy.can(user, "assign", case, definition):
+        return []
+    candidates = session.scalars(
+        select(User)
+        .where(User.organisation_id == case.organisation_id, User.active.is_(True))
+        .options(selectinload(User.assigned_enterprises), selectinload(User.assigned_areas))
+        .order_by(User.display_name, User.id)
+    )
+    return [(u.id, u.display_name, u.role.value) for u in candidates if policy.can(u, "be_assigned", case, definition)]
+
+
 def _sessions(session: Session, case: Case) -> Sequence[MediationSession]:
+    """The sessions held (a scheduled or cancelled one shows in the meetings panel instead)."""
     return session.scalars(
-        select(MediationSession).where(MediationSession.case_id == case.id)
+        select(MediationSession).where(
+            MediationSession.case_id == case.id, MediationSession.status == SessionStatus.HELD
+        )
         .order_by(MediationSession.held_at, MediationSession.id)
     ).all()
 

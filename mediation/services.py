@@ -31,6 +31,7 @@ from .enums import Category, ClockStatus, Gender, IntakeSource, PartyKind, Party
 from .errors import ConflictError, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from .i18n import N_
 from .models import (
+    Area,
     Case,
     CaseClock,
     CaseNumberCounter,
@@ -344,6 +345,32 @@ def _clean_parties(raw_parties: Any, errors: dict[str, str]) -> list[Party]:
     return parties
 
 
+def _filing_area(
+    session: Session,
+    filing: Mapping[str, Any],
+    organisation: Organisation | None,
+    enterprise_id: Any,
+    actor: User | None,
+    errors: dict[str, str],
+) -> int | None:
+    """The new case's area (辖区): as given, else its enterprise's, else the filing user's own."""
+    raw = filing.get("area_id") or None
+    if raw is not None:
+        try:
+            area = session.get(Area, int(raw))
+        except (TypeError, ValueError):
+            area = None
+        if area is None or organisation is None or area.organisation_id != organisation.id:
+            errors["area_id"] = N_("Not one of the allowed values.")
+            return None
+        return area.id
+    if enterprise_id is not None and "enterprise_id" not in errors:
+        enterprise = session.get(Enterprise, int(enterprise_id))
+        if enterprise is not None and enterprise.area_id is not None:
+            return enterprise.area_id
+    return actor.area_id if actor is not None else None
+
+
 def file_case(
     uow: UnitOfWork,
     actor_id: int | None,
@@ -355,10 +382,12 @@ def file_case(
     """Record a new dispute in the ledger (登记), numbered gap-free per organisation and year.
 
     ``filing`` holds ``workflow``, ``category``, ``filed_via``, ``title``, ``facts``,
-    ``claims``, ``amount_claimed`` (CNY), ``enterprise_id`` and ``parties`` (each
-    ``role``, ``kind``, ``name``, ``size``, ``phone``, ``id_number`` …). ``actor_id``
-    ``None`` is a member of the public filing online (``organisation_id`` then says
-    where). Raises ``ValidationError`` (field → message), ``PermissionDenied``.
+    ``claims``, ``amount_claimed`` (CNY), ``enterprise_id``, ``area_id`` (default: the
+    enterprise's area, else the filing user's own) and ``parties`` (each ``role``,
+    ``kind``, ``name``, ``size``, ``phone``, ``id_number`` …); an optional ``consent``
+    mapping (what the public agreed to, PIPL art. 14) goes onto the filing event.
+    ``actor_id`` ``None`` is a member of the public filing online (``organisation_id``
+    then says where). Raises ``ValidationError`` (field → message), ``PermissionDenied``.
     """
     now = now or utcnow()
     session = uow.session
@@ -404,6 +433,7 @@ def file_case(
             enterprise = None
         if enterprise is None or organisation is None or enterprise.organisation_id != organisation.id:
             errors["enterprise_id"] = N_("Not one of the allowed values.")
+    area_id = _filing_area(session, filing, organisation, enterprise_id, actor, errors)
     parties = _clean_parties(filing.get("parties"), errors)
     if errors or definition is None or organisation is None or category is None or filed_via is None:
         raise ValidationError(errors)
@@ -416,6 +446,7 @@ def file_case(
     case = Case(
         organisation_id=organisation.id,
         enterprise_id=int(enterprise_id) if enterprise_id is not None else None,
+        area_id=area_id,
         workflow=definition.name,
         workflow_version=definition.version,
         state=definition.initial,
@@ -439,13 +470,90 @@ def file_case(
     session.flush()
     append_event(
         session, case, trigger="file", from_state=definition.initial, to_state=definition.initial,
-        actor=actor, at=now, data={"filed_via": filed_via.value},
+        actor=actor, at=now, data={"filed_via": filed_via.value, **_consent(filing)},
     )
     if case.risk_flag:  # People's Mediation Law Art. 25: report promptly to the police
         payload = {"number": number, "role": Role.STATION_CHIEF.value}
         _outbox(session, case, "risk_flag", f"risk:{case.id}", now, payload)
     _outbox(session, case, "filed", f"filed:{case.id}", now, {"number": number})
     result = Filed(case.id, number, case.tracking_code)
+    uow.commit()
+    return result
+
+
+def _consent(filing: Mapping[str, Any]) -> dict[str, Any]:
+    consent = filing.get("consent")
+    return {"consent": dict(consent)} if isinstance(consent, Mapping) else {}
+
+
+# --- assigning -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Assigned:
+    """What assigning returns: the case, its new mediator (``None``: unassigned), the event written."""
+
+    case_id: int
+    assignee_id: int | None
+    event_id: int
+    version: int
+
+
+def assign_case(
+    uow: UnitOfWork,
+    case_id: int,
+    assignee_id: int | None,
+    actor_id: int | None,
+    expected_version: int | None = None,
+    *,
+    now: datetime | None = None,
+) -> Assigned:
+    """Give a case to a mediator (分派 / 改派), or take it back (``assignee_id`` ``None``).
+
+    The actor needs policy ``assign`` (the tier's lead, the station chief), the assignee
+    ``be_assigned``. One event ``assign`` on the timeline (previous and new mediator), a
+    notice to the new mediator. Raises ``NotFound``, ``PermissionDenied``,
+    ``ValidationError`` (``assignee_id``), ``ConflictError``; nothing is saved on any.
+    """
+    now = now or utcnow()
+    session = uow.session
+    actor = _actor(session, actor_id)
+    case = _get_case(session, case_id)
+    if expected_version is not None and case.version != expected_version:
+        raise ConflictError(N_("Someone else changed this case first; reload it and try again."))
+    definition = uow.engine.registry.get(case.workflow, case.workflow_version)
+    if not policy.can(actor, "assign", case, definition):
+        if not policy.can_view(actor, case, definition):
+            raise NotFound(N_("No such case."))
+        raise PermissionDenied(N_("You may not assign this case."))
+    assignee = None
+    if assignee_id is not None:
+        assignee = session.get(User, assignee_id)
+        if assignee is None or not assignee.active or not policy.can(assignee, "be_assigned", case, definition):
+            raise ValidationError({"assignee_id": N_("This person cannot take this case.")})
+    if case.assigned_to_id == assignee_id:
+        raise ValidationError({"assignee_id": N_("The case is already assigned so.")})
+    previous = case.assigned_to
+    case.assigned_to_id = assignee_id
+    data = {
+        "assignee_id": assignee_id,
+        "assignee": assignee.display_name if assignee else None,
+        "previous": previous.display_name if previous else None,
+    }
+    with uow.conflicts():
+        event = append_event(
+            session, case, trigger="assign", from_state=case.state, to_state=case.state, actor=actor, at=now,
+            data=data,
+        )
+        if assignee is not None:
+            session.add(
+                OutboxMessage(
+                    created_at=now, kind="assigned", case_id=case.id, recipient_id=assignee.id,
+                    payload=to_stored({"number": case.number, "assignee": assignee.display_name}),
+                    idempotency_key=f"assign:{case.id}:{event.seq}", next_attempt_at=now,
+                )
+            )
+        session.flush()
+    result = Assigned(case.id, assignee_id, event.id, case.version)
     uow.commit()
     return result
 

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from mediation import db as dbmod
 from mediation.engine import Engine
 from mediation.workflow import Registry
 
-from .extensions import Mediation, csrf, login_manager
+from .extensions import Mediation, csrf, limiter, login_manager
 from .i18n import CatalogueBabel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +79,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SECURE=os.environ.get("MEDIATION_SECURE_COOKIES", "") == "1",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         DOCUMENT_CACHE_DIR=None,
+        # Evidence uploads and group-member sheets: at most 20 MB, kept under instance/attachments/.
+        UPLOAD_MAX_BYTES=20 * 1024 * 1024,
+        ATTACHMENT_DIR=os.environ.get("MEDIATION_ATTACHMENT_DIR") or None,
+        # Rate limits of the public pages, per client address (Flask-Limiter); the storage is
+        # in memory unless MEDIATION_RATELIMIT_STORAGE_URI names one (e.g. redis://host:6379/0).
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=os.environ.get("MEDIATION_RATELIMIT_STORAGE_URI") or "memory://",
+        PUBLIC_FILING_LIMIT="5 per hour",
+        PUBLIC_STATUS_LIMIT="20 per hour",
+        # Reverse proxies in front of the app whose X-Forwarded-For to trust (0: none).
+        PROXY_COUNT=int(os.environ.get("MEDIATION_PROXY_COUNT") or 0),
     )
     if "SECRET_KEY" not in config:
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
@@ -92,18 +104,35 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         engine=workflow_engine,
     )
 
-    from . import auth, cases, errors, templating
+    from . import admin, auth, cases, errors, ledger, public, templating
 
+    if app.config["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"])  # type: ignore[method-assign]
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
     CatalogueBabel(app, locale_selector=auth.select_locale)
     templating.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(ledger.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(public.bp)
+    from . import collective, evidence, meetings, uploads
+
+    app.request_class = uploads.UploadRequest
+    app.register_blueprint(meetings.bp)
+    app.register_blueprint(evidence.bp)
+    app.register_blueprint(collective.bp)
     from . import workflows
 
     app.register_blueprint(workflows.bp)
+    from . import api, stats, tokens  # issue 6: statistics, API tokens, the JSON API
+
+    app.register_blueprint(stats.bp)
+    app.register_blueprint(tokens.bp)
+    api.init_app(app)
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

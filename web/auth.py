@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_user, logout_user
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from mediation import auth as authmod
 from mediation.models import User
@@ -26,8 +26,8 @@ class LoginUser(UserMixin):  # type: ignore[misc]  # Flask-Login is untyped
         self.user = user
 
     def get_id(self) -> str:
-        """The user's id as text (kept in the session cookie)."""
-        return str(self.user.id)
+        """``<id>:<session version>`` (kept in the session cookie); a raised version ends the session."""
+        return f"{self.user.id}:{self.user.session_version}"
 
     @property
     def is_active(self) -> bool:
@@ -36,14 +36,20 @@ class LoginUser(UserMixin):  # type: ignore[misc]  # Flask-Login is untyped
 
 
 def load_user(user_id: str) -> LoginUser | None:
-    """The active user ``user_id`` with organisation and enterprise loaded, or ``None`` (logged out)."""
+    """The active user of a session id ``<id>:<session version>`` with what the policy and the
+    pages need loaded, or ``None`` (logged out: unknown, deactivated, or the version was raised)."""
+    key, _sep, version = user_id.partition(":")
     try:
-        key = int(user_id)
+        number, seen = int(key), int(version)
     except ValueError:
         return None
     with mediation().session_factory() as s:
-        user = s.get(User, key, options=[joinedload(User.organisation), joinedload(User.enterprise)])
-        if user is None or not user.active:
+        user = s.get(
+            User, number,
+            options=[joinedload(User.organisation), joinedload(User.enterprise), joinedload(User.area),
+                     selectinload(User.assigned_enterprises), selectinload(User.assigned_areas)],
+        )
+        if user is None or not user.active or user.session_version != seen:
             return None
         s.expunge(user)
     return LoginUser(user)
@@ -80,7 +86,7 @@ def safe_next(target: str | None, default: str) -> str:
 
 @bp.before_app_request
 def _drop_inactive_login() -> None:
-    """Log out a session whose user was deactivated or deleted since it logged in."""
+    """Log out a session whose user was deactivated, deleted or given a new password since it logged in."""
     if request.endpoint == "static":
         return
     if "_user_id" in session and not current_user.is_authenticated:

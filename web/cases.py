@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import Session
 from wtforms.fields.choices import SelectChoice
 
 from mediation import archive, policy, queries, services
@@ -21,10 +23,13 @@ from mediation.services import UnitOfWork
 from mediation.workflow import Label
 
 from . import forms, labels
+from . import ledger as ledger_views
 from .auth import current
 from .extensions import login_manager, mediation, now
 
 bp = Blueprint("cases", __name__)
+#: Actions the case page offers in a panel of their own (web.meetings, .evidence, .collective), not in the side bar.
+PANEL_TRIGGERS = frozenset({"attach", "cancel_session", "record_group_members"})
 audit_log = logging.getLogger("mediation.audit")
 
 
@@ -39,7 +44,11 @@ def _require_login() -> ResponseReturnValue | None:
 
 @bp.get("/")
 def my_cases() -> ResponseReturnValue:
-    """The user's queue: sections by what the role does next."""
+    """The user's queue: sections by what the role does next (an administrator goes to administration)."""
+    if policy.can(current(), "administer") and not policy.can(current(), "view_queue"):
+        return redirect(url_for("admin.index"))
+    if not policy.can(current(), "view_queue"):
+        abort(403)
     svc = mediation()
     with svc.uow() as uow:
         queue = queries.my_cases(uow.session, svc.registry, current(), now())
@@ -48,23 +57,8 @@ def my_cases() -> ResponseReturnValue:
 
 @bp.get("/ledger")
 def ledger() -> ResponseReturnValue:
-    """Every case the user may see, filtered by state and searched by number or party name."""
-    svc = mediation()
-    form = forms.LedgerFilterForm(request.args)
-    states = queries.state_choices(svc.registry)
-    form.state.choices = [SelectChoice("", _("All states"))] + [
-        SelectChoice(name, labels.pick(label)) for name, label in states
-    ]
-    state = form.state.data if form.state.data in {s for s, _label in states} else None
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
-    with svc.uow() as uow:
-        result = queries.ledger(
-            uow.session, svc.registry, current(), now(), state=state, search=form.q.data, page=page
-        )
-    return render_template("cases/ledger.html", form=form, result=result, state=state or "", q=form.q.data or "")
+    """The ledger (台账): every case the user may see, filtered, searched, sorted, paged (``web.ledger``)."""
+    return ledger_views.page()
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -82,7 +76,10 @@ def file_case() -> ResponseReturnValue:
     status = 200
     with svc.uow() as uow:
         form = forms.FilingForm()
-        form.set_choices(svc.registry, queries.enterprises(uow.session, user.organisation_id))
+        form.set_choices(
+            svc.registry, queries.enterprises(uow.session, user.organisation_id),
+            queries.areas(uow.session, user.organisation_id),
+        )
         if request.method == "GET":
             form.preset_rows()
         elif form.validate_on_submit():
@@ -114,6 +111,8 @@ def _action_forms(detail: CaseDetail, bound: forms.ActionForm | None = None) -> 
     """A form for every action the user may take now; ``bound`` replaces the blank one of its trigger."""
     out: dict[str, forms.ActionForm] = {}
     for trigger in detail.actions:
+        if trigger in PANEL_TRIGGERS:
+            continue
         if bound is not None and bound.trigger == trigger:
             out[trigger] = bound
             continue
@@ -132,6 +131,7 @@ def _render_case(
     general_errors: list[str] | None = None,
     alert: str | None = None,
     failed: str | None = None,
+    panels: dict[str, Any] | None = None,
 ) -> str:
     if detail.particulars_visible and any(p.id_number or p.phone for p in detail.parties):
         audit_log.info("user %s viewed the particulars of case %s", current().id, detail.id)
@@ -145,7 +145,32 @@ def _render_case(
         general_errors=general_errors or [],
         alert=alert,
         term_template=forms.term_row_template(detail.party_choices()),
+        assign_form=_assign_form(detail),
+        panels=panels or {},
     )
+
+
+def case_panels(session: Session, detail: CaseDetail) -> dict[str, Any]:
+    """What the meetings, evidence and group panels of the case page show, read in the page's transaction."""
+    from . import collective, evidence, meetings
+
+    return {
+        "meetings": meetings.case_panel(session, detail),
+        "evidence": evidence.case_panel(session, detail),
+        "groups": collective.case_panel(session, detail),
+    }
+
+
+def _assign_form(detail: CaseDetail) -> forms.AssignForm | None:
+    """The form giving the case to a mediator, when the user may assign it."""
+    if not detail.assignees:
+        return None
+    current_mediator = str(detail.assigned_to_id or "")
+    form = forms.AssignForm(formdata=None, data={"version": detail.version, "assignee": current_mediator})
+    form.assignee.choices = [SelectChoice("", _("— nobody —"))] + [
+        SelectChoice(str(uid), f"{name} · {labels.label('role', role)}") for uid, name, role in detail.assignees
+    ]
+    return form
 
 
 @bp.get("/cases/<int:case_id>")
@@ -157,7 +182,8 @@ def detail(case_id: int) -> ResponseReturnValue:
             case = queries.case_detail(uow.session, svc.registry, svc.engine, current(), case_id, now())
         except NotFound:
             abort(404)
-    return _render_case(case)
+        panels = case_panels(uow.session, case)
+    return _render_case(case, panels=panels)
 
 
 @dataclass
@@ -239,8 +265,54 @@ def _rerender(
         form = None
     return _render_case(
         detail, bound=form, errors=refused.errors, general_errors=refused.general, alert=refused.alert,
-        failed=trigger,
+        failed=trigger, panels=case_panels(uow.session, detail),
     )
+
+
+@bp.post("/cases/<int:case_id>/assign")
+def assign(case_id: int) -> ResponseReturnValue:
+    """Give the case to a mediator, or take it back (an event on its timeline)."""
+    user = current()
+    svc = mediation()
+    form = forms.AssignForm()
+    with svc.uow() as uow:
+        try:
+            case = queries.visible_case(uow.session, user, case_id)
+        except NotFound:
+            abort(404)
+        definition = svc.registry.get(case.workflow, case.workflow_version)
+        if not policy.can(user, "assign", case, definition):
+            abort(403)
+        if not form.validate_on_submit():
+            refused = _Refused(400, _("The form was incomplete. Reload the case and try again."), keep_form=False)
+            return _rerender(uow, case_id, "assign", None, refused), 400
+        raw = (form.assignee.data or "").strip()
+        try:
+            assignee = int(raw) if raw else None
+        except ValueError:
+            assignee = -1
+        try:
+            done = services.assign_case(uow, case_id, assignee, user.id, form.version.data, now=now())
+        except ValidationError as exc:
+            message = " ".join(_(m) for m in exc.errors.values())
+            return _rerender(uow, case_id, "assign", None, _Refused(400, message, keep_form=False)), 400
+        except ConflictError:
+            refused = _Refused(
+                409,
+                _("Someone else changed this case while you were working on it. "
+                  "Nothing was saved: the page below shows the case as it is now; check it and try again."),
+                keep_form=False,
+            )
+            return _rerender(uow, case_id, "assign", None, refused), 409
+        except PermissionDenied:
+            abort(403)
+        except NotFound:
+            abort(404)
+    if done.assignee_id is None:
+        flash(_("The case has no mediator now."), "success")
+    else:
+        flash(_("The case is assigned."), "success")
+    return redirect(url_for("cases.detail", case_id=case_id))
 
 
 def _flash_fired(fired: services.Fired, label: Label) -> None:

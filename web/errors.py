@@ -25,12 +25,21 @@ PAGES = {
         _l("Someone else changed this case first. Nothing was saved: reload the case and try again."),
     ),
     413: (_l("Too large"), _l("What you sent is larger than the server accepts.")),
+    429: (
+        _l("Too many tries"),
+        _l("Too many requests came from your connection in a short time. Please wait a while (up to an hour) "
+           "and try again; if the matter is urgent, call or visit the police station."),
+    ),
     500: (_l("Something went wrong"), _l("The server could not finish this. Nothing was half-saved; try again later.")),
 }
 
 
 def render_error(code: int, message: str | None = None) -> ResponseReturnValue:
-    """The error page for ``code`` with its title and explanation (or ``message``)."""
+    """The error page for ``code`` with its title and explanation (or ``message``); JSON under ``/api/``."""
+    from .api import error_response, is_api_request
+
+    if is_api_request():
+        return error_response(code)
     title, text = PAGES.get(code, PAGES[500] if code >= 500 else PAGES[400])
     return render_template("errors/error.html", code=code, title=title, message=message or text), code
 
@@ -38,6 +47,10 @@ def render_error(code: int, message: str | None = None) -> ResponseReturnValue:
 def _http_error(exc: HTTPException) -> ResponseReturnValue:
     if exc.code is None or exc.code < 400:
         return exc
+    from .api import http_error_response, is_api_request
+
+    if is_api_request():
+        return http_error_response(exc)
     return render_error(exc.code)
 
 

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine as DbEngine
@@ -22,6 +24,9 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please log in to see this page.")
 login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
+#: Rate limits of the public pages (per client address); storage from ``RATELIMIT_STORAGE_URI``
+#: (``memory://`` by default, e.g. ``redis://host:6379`` when several processes serve the app).
+limiter = Limiter(key_func=get_remote_address)
 
 
 @dataclass(frozen=True)

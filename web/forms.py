@@ -87,13 +87,62 @@ class LocaleForm(FlaskForm):  # type: ignore[misc]
 
 
 class LedgerFilterForm(FlaskForm):  # type: ignore[misc]
-    """The ledger's state filter and search (GET, no CSRF)."""
+    """The ledger's filters, search and order (GET, no CSRF); ``web.ledger`` reads it into
+    ``mediation.ledger.LedgerFilters`` and sets the choices."""
 
     class Meta:
         csrf = False
 
+    q = StringField(
+        _l("Search"), render_kw={"type": "search", "placeholder": _l("Name, ID number, phone, case number or words")}
+    )
+    search_in = SelectField(
+        _l("Search in"), validate_choice=False,
+        choices=[
+            SelectChoice("all", _l("Everything")),
+            SelectChoice("party", _l("Party names")),
+            SelectChoice("id_number", _l("ID numbers")),
+            SelectChoice("phone", _l("Phone numbers")),
+            SelectChoice("number", _l("Case numbers")),
+            SelectChoice("text", _l("Title, facts and claims")),
+        ],
+    )
     state = SelectField(_l("State"), validate_choice=False)
-    q = StringField(_l("Case number or party name"))
+    tier = SelectField(
+        _l("Tier"), validate_choice=False,
+        choices=[
+            SelectChoice("", _l("All tiers")),
+            SelectChoice("1", _l("Tier 1")),
+            SelectChoice("2", _l("Tier 2")),
+            SelectChoice("3", _l("Tier 3")),
+        ],
+    )
+    category = SelectField(_l("Category"), validate_choice=False)
+    enterprise = SelectField(_l("Enterprise"), validate_choice=False)
+    area = SelectField(_l("Area"), validate_choice=False)
+    mediator = SelectField(_l("Mediator"), validate_choice=False)
+    filed_from = StringField(_l("Filed from"), render_kw={"type": "date"})
+    filed_to = StringField(_l("Filed until"), render_kw={"type": "date"})
+    sort = SelectField(
+        _l("Sort by"), validate_choice=False,
+        choices=[
+            SelectChoice("filed", _l("Filing date")),
+            SelectChoice("updated", _l("Last change")),
+            SelectChoice("number", _l("Case number")),
+            SelectChoice("party", _l("Applicant (pinyin)")),
+        ],
+    )
+    order = SelectField(
+        _l("Order"), validate_choice=False,
+        choices=[SelectChoice("desc", _l("Descending")), SelectChoice("asc", _l("Ascending"))],
+    )
+
+
+class AssignForm(FlaskForm):  # type: ignore[misc]
+    """Give a case to a mediator (or to nobody); the version guards against lost updates."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    assignee = SelectField(_l("Mediator"), validate_choice=False)
 
 
 # --- filing ----------------------------------------------------------------------------
@@ -134,6 +183,7 @@ class FilingForm(FlaskForm):  # type: ignore[misc]
         _l("Source"), choices=vocabulary("source", exclude=("online",)), default="walk_in", validate_choice=False
     )
     enterprise_id = SelectField(_l("Enterprise"), validate_choice=False)
+    area_id = SelectField(_l("Area"), validate_choice=False)
     title = StringField(_l("Title"), render_kw={"maxlength": 200})
     facts = TextAreaField(_l("Facts"), render_kw={"rows": 5})
     claims = TextAreaField(_l("Claims"), render_kw={"rows": 3})
@@ -141,8 +191,13 @@ class FilingForm(FlaskForm):  # type: ignore[misc]
     risk_flag = BooleanField(_l("Risk of escalation (report to the station)"))
     parties = FieldList(FormField(PartyForm), min_entries=PARTY_ROWS, max_entries=MAX_PARTIES)
 
-    def set_choices(self, registry: Registry, enterprises: Sequence[tuple[int, str]]) -> None:
-        """Workflows and their categories (grouped by workflow), and the organisation's enterprises."""
+    def set_choices(
+        self,
+        registry: Registry,
+        enterprises: Sequence[tuple[int, str]],
+        areas: Sequence[tuple[int, str]] = (),
+    ) -> None:
+        """Workflows and their categories (grouped by workflow), the organisation's enterprises and areas."""
         locale = labels.locale_key()
         definitions = [registry.get(name) for name in registry.names()]
         self.workflow.choices = [SelectChoice(d.name, pick_label(d.title, locale)) for d in definitions]
@@ -156,6 +211,9 @@ class FilingForm(FlaskForm):  # type: ignore[misc]
         ]
         self.enterprise_id.choices = [SelectChoice("", gettext("— none —"))] + [
             SelectChoice(str(i), name) for i, name in enterprises
+        ]
+        self.area_id.choices = [SelectChoice("", gettext("— from the enterprise, or none —"))] + [
+            SelectChoice(str(i), name) for i, name in areas
         ]
 
     def preset_rows(self) -> None:
@@ -181,6 +239,7 @@ class FilingForm(FlaskForm):  # type: ignore[misc]
             "claims": self.claims.data,
             "amount_claimed": (self.amount_claimed.data or "").strip() or None,
             "enterprise_id": fixed_enterprise if fixed_enterprise is not None else (self.enterprise_id.data or None),
+            "area_id": self.area_id.data or None,
             "risk_flag": bool(self.risk_flag.data),
             "parties": [entry.form.to_data() for entry in self.used_rows()],
         }
@@ -265,11 +324,24 @@ FIELD_FACTORIES: dict[str, Callable[[str], Field]] = {
     "terms": lambda n: FieldList(FormField(TermForm), min_entries=TERM_ROWS, max_entries=MAX_TERMS),
     "mode": lambda n: SelectField(labels.FIELDS[n], choices=vocabulary("mode"), validate_choice=False),
     "participants": lambda n: MultiCheckboxField(labels.FIELDS[n], validate_choice=False),
-    "place": lambda n: StringField(labels.FIELDS[n]),
+    "place": lambda n: StringField(labels.FIELDS[n], render_kw={"maxlength": 200}),
+    "scheduled_for": lambda n: StringField(
+        labels.FIELDS[n], render_kw={"type": "datetime-local"}, description=_l("Beijing time")
+    ),
+    "held_at": lambda n: StringField(
+        labels.FIELDS[n], render_kw={"type": "datetime-local"}, description=_l("Beijing time; empty: now")
+    ),
+    "rights_explained": lambda n: BooleanField(labels.FIELDS[n], default=True),
+    "verification": lambda n: TextAreaField(labels.FIELDS[n], render_kw={"rows": 2}),
+    "result": lambda n: TextAreaField(labels.FIELDS[n], render_kw={"rows": 2}),
+    "person": lambda n: StringField(labels.FIELDS[n], render_kw={"maxlength": 120}),
 }
 #: Optional fields an action form offers besides what the definition ``requires``.
 EXTRA_FIELDS: dict[str, tuple[str, ...]] = {
-    "record_session": ("place", "minutes", "public"),
+    "record_session": ("place", "held_at", "public", "rights_explained", "minutes", "verification", "result"),
+    "schedule_session": ("place", "participants", "public"),
+    "record_visit": ("place", "person", "participants"),
+    "record_investigation": ("place", "person", "participants"),
     "record_oral_agreement": ("performed", "terms"),
     "record_performance": ("note",),
     "report_breach": ("note",),

@@ -77,7 +77,7 @@ CLOCK_STATUSES = {
     "expired": _l("Lapsed"),
 }
 #: Triggers that are not in a definition but appear on the timeline.
-EVENT_TRIGGERS = {"file": _l("Filed"), "clock_expired": _l("Period lapsed")}
+EVENT_TRIGGERS = {"file": _l("Filed"), "clock_expired": _l("Period lapsed"), "assign": _l("Assigned")}
 #: Fields of actions and event data.
 FIELDS = {
     "severity": _l("Severity"),
@@ -99,7 +99,35 @@ FIELDS = {
     "label": _l("Period"),
     "last_day": _l("Last day"),
     "offer": _l("Offered"),
+    "assignee": _l("Mediator"),
+    "previous": _l("Previous mediator"),
+    "consent": _l("Consent"),
+    # Meetings, visits and investigations (DOMAIN R4, R5, R28, R29).
+    "scheduled_for": _l("Date and time"),
+    "held_at": _l("Held at"),
+    "session_id": _l("Scheduled session"),
+    "rights_explained": _l("Rights and duties were explained to the parties"),
+    "verification": _l("What was verified"),
+    "result": _l("Result, or why it failed and the other channels"),
+    "person": _l("Person questioned"),
+    # Evidence and group members (DOMAIN R15, R33).
+    "file": _l("File"),
+    "filename": _l("File"),
+    "description": _l("What it shows"),
+    "content_type": _l("Type"),
+    "size": _l("Size"),
+    "sha256": _l("SHA-256"),
+    "attachment_id": _l("Attachment"),
+    "party": _l("Party"),
+    "members": _l("Workers"),
+    "count": _l("Number of workers"),
+    "total_claimed": _l("Total claimed"),
+    "representative": _l("Representative"),
+    "source": _l("Imported from"),
+    "group": _l("Group of workers"),
+    "member": _l("Worker"),
 }
+SESSION_STATUSES = {"scheduled": _l("Scheduled"), "held": _l("Held"), "cancelled": _l("Cancelled")}
 
 VOCABULARIES: Mapping[str, Mapping[str, object]] = {
     "role": ROLES,
@@ -116,6 +144,7 @@ VOCABULARIES: Mapping[str, Mapping[str, object]] = {
     "agreement_status": AGREEMENT_STATUSES,
     "term_status": TERM_STATUSES,
     "clock_status": CLOCK_STATUSES,
+    "session_status": SESSION_STATUSES,
     "field": FIELDS,
     "event": EVENT_TRIGGERS,
 }

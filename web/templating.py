@@ -55,7 +55,12 @@ def hidden_input(field: Any) -> bool:
 
 def _nav() -> dict[str, Any]:
     user = current_user.user if current_user and current_user.is_authenticated else None
-    return {"may_file_nav": user is not None and policy.can(user, "file")}
+    return {
+        "may_file_nav": user is not None and policy.can(user, "file"),
+        "may_queue_nav": user is not None and policy.can(user, "view_queue"),
+        "may_admin_nav": user is not None and policy.can(user, "administer"),
+        "may_stats_nav": user is not None and policy.can(user, "view_statistics"),
+    }
 
 
 def init_app(app: Flask) -> None:

@@ -34,7 +34,7 @@ def test_my_cases_has_the_sections_of_each_role(client, make_user, enterprise, f
     mine = file_case(officer)
     act(client, mine, "accept", case_version(read, mine), severity="general")
     queue = client.get("/").get_data(as_text=True)
-    tier = queue.split("我所在层级的待办案件")[1].split("</section>")[0]
+    tier = queue.split("本层级待分派")[1].split("</section>")[0]
     accept = queue.split("已登记待受理")[1].split("</section>")[0]
     assert f"/cases/{mine}" in tier and f"/cases/{registered}" not in tier
     assert f"/cases/{registered}" in accept and f"/cases/{mine}" not in accept
@@ -42,7 +42,7 @@ def test_my_cases_has_the_sections_of_each_role(client, make_user, enterprise, f
     assert "待我审签" not in queue  # only the chief signs off
     login(liaison)
     queue = client.get("/").get_data(as_text=True)
-    assert "我提交的案件" in queue and "已登记待受理" not in queue and "我所在层级" not in queue
+    assert "我提交的案件" in queue and "已登记待受理" not in queue and "本层级待分派" not in queue
 
 
 def test_ledger_filters_by_state_and_searches_number_and_party_name(client, make_user, file_case, read):

@@ -8,7 +8,7 @@
   "use strict";
 
   var INDEX = /__index__/g;
-  var ROW_INDEX = /^(?:.*?-)?(?:parties|terms)-(\d+)-/;
+  var ROW_INDEX = /^(?:.*?-)?(?:parties|terms|members)-(\d+)-/;
 
   function rowIndex(row) {
     var named = row.querySelector("[name]");

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import actions, policy
@@ -140,10 +140,29 @@ class Fired:
 
 # --- helpers -------------------------------------------------------------------
 
+def _actor_and_case(session: Session, actor_id: int | None, case_id: int) -> tuple[User | None, Case]:
+    """The acting user (with its scopes) and the case in one round trip; errors as ``_actor``/``_get_case``."""
+    if actor_id is not None:
+        row = session.execute(
+            select(User, Case)
+            .join(Case, Case.organisation_id == User.organisation_id)  # other organisations: fall back below
+            .where(User.id == actor_id, Case.id == case_id)
+            .options(joinedload(User.assigned_enterprises), joinedload(User.assigned_areas))
+        ).unique().first()
+        if row is not None and row[0].active:
+            return row[0], row[1]
+    return _actor(session, actor_id), _get_case(session, case_id)
+
+
 def _actor(session: Session, actor_id: int | None) -> User | None:
+    """The acting user with the scopes the policy reads, in one query (``None``: the system)."""
     if actor_id is None:
         return None
-    user = session.get(User, actor_id)
+    user = session.execute(
+        select(User)
+        .where(User.id == actor_id)
+        .options(joinedload(User.assigned_enterprises), joinedload(User.assigned_areas))
+    ).unique().scalar_one_or_none()
     if user is None or not user.active:
         raise PermissionDenied(N_("Your account is not active."))
     return user
@@ -580,8 +599,7 @@ def fire(
     """
     now = now or utcnow()
     session = uow.session
-    actor = _actor(session, actor_id)
-    case = _get_case(session, case_id)
+    actor, case = _actor_and_case(session, actor_id, case_id)
     if expected_version is not None and case.version != expected_version:
         raise ConflictError(N_("Someone else changed this case first; reload it and try again."))
     definition = uow.engine.registry.get(case.workflow, case.workflow_version)

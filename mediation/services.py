@@ -535,8 +535,7 @@ def assign_case(
     """
     now = now or utcnow()
     session = uow.session
-    actor = _actor(session, actor_id)
-    case = _get_case(session, case_id)
+    actor, case = _actor_and_case(session, actor_id, case_id)
     if expected_version is not None and case.version != expected_version:
         raise ConflictError(N_("Someone else changed this case first; reload it and try again."))
     definition = uow.engine.registry.get(case.workflow, case.workflow_version)

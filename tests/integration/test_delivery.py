@@ -63,8 +63,6 @@ def accepted_case(uow, make_user):
 def test_notice_reaches_app_log_and_mail(uow, session, accepted_case, smtp_server, tmp_path):
     smtp, inbox = smtp_server
     log = tmp_path / "notices.log"
-    with uow:
-        pass
     report = deliver(uow, NOW, log_path=log, smtp=smtp)
     assert not report.failed
     assert session.scalar(select(func.count()).select_from(OutboxMessage).where(

@@ -52,6 +52,19 @@ SYSTEM_LABEL = "系统"
 TRACKING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
+#: The largest id a row can have (the id columns are 32-bit INTEGER on PostgreSQL).
+MAX_ROW_ID = 2**31 - 1
+
+
+def as_row_id(raw: Any) -> int | None:
+    """``raw`` as a row id (1 … 2**31 − 1), or ``None`` when it cannot be one (bad text, huge, negative)."""
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        return None
+    return value if 1 <= value <= MAX_ROW_ID else None
+
+
 def utcnow() -> datetime:
     """The current instant, aware, in UTC."""
     return datetime.now(UTC)
@@ -375,16 +388,15 @@ def _filing_area(
     """The new case's area (辖区): as given, else its enterprise's, else the filing user's own."""
     raw = filing.get("area_id") or None
     if raw is not None:
-        try:
-            area = session.get(Area, int(raw))
-        except (TypeError, ValueError):
-            area = None
+        row_id = as_row_id(raw)
+        area = session.get(Area, row_id) if row_id is not None else None
         if area is None or organisation is None or area.organisation_id != organisation.id:
             errors["area_id"] = N_("Not one of the allowed values.")
             return None
         return area.id
     if enterprise_id is not None and "enterprise_id" not in errors:
-        enterprise = session.get(Enterprise, int(enterprise_id))
+        row_id = as_row_id(enterprise_id)
+        enterprise = session.get(Enterprise, row_id) if row_id is not None else None
         if enterprise is not None and enterprise.area_id is not None:
             return enterprise.area_id
     return actor.area_id if actor is not None else None
@@ -446,10 +458,8 @@ def file_case(
     if actor is not None and actor.role in policy.ENTERPRISE_BOUND and actor.enterprise_id is not None:
         enterprise_id = actor.enterprise_id
     if enterprise_id is not None:
-        try:
-            enterprise = session.get(Enterprise, int(enterprise_id))
-        except (TypeError, ValueError):
-            enterprise = None
+        row_id = as_row_id(enterprise_id)
+        enterprise = session.get(Enterprise, row_id) if row_id is not None else None
         if enterprise is None or organisation is None or enterprise.organisation_id != organisation.id:
             errors["enterprise_id"] = N_("Not one of the allowed values.")
     area_id = _filing_area(session, filing, organisation, enterprise_id, actor, errors)

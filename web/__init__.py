@@ -14,9 +14,11 @@ from typing import Any
 
 from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from mediation import db as dbmod
 from mediation.engine import Engine
+from mediation.services import MAX_ROW_ID
 from mediation.workflow import Registry
 
 from .extensions import Mediation, csrf, limiter, login_manager
@@ -54,6 +56,14 @@ def _secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` in every route: ids past the database's range are a 404, not an overflow (500)."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: config, database, workflow engine, extensions, blueprints, error pages.
 
@@ -67,6 +77,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(TEMPLATES),
         static_folder="static",
     )
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     config = dict(test_config or {})
     app.config.from_mapping(
         DATABASE_URL=dbmod.database_url(),

@@ -9,8 +9,12 @@ template renders anew instead of serving the old layout.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache as memoise
 from pathlib import Path
 
@@ -21,6 +25,17 @@ from .snapshots import from_stored
 
 DEFAULT_CACHE = INSTANCE_DIR / "documents"
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "documents"
+
+#: The stages a render reports to a ``Progress`` callback, in order (渲染进度).
+PREPARING, LAYOUT, WRITING = "preparing", "layout", "writing"
+#: ``progress(stage, pages)``: ``stage`` one of PREPARING, LAYOUT, WRITING; ``pages`` laid out so far.
+Progress = Callable[[str, int], None]
+#: WeasyPrint announces its steps on this logger at INFO ("Step 5 - Creating layout - Page 3", "Step 6 - Creating PDF").
+_WEASYPRINT_PROGRESS = logging.getLogger("weasyprint.progress")
+_listening_lock = threading.Lock()
+_listening: list[_ProgressRelay] = []  # the relays attached now
+_logger_before: list[tuple[int, bool]] = []  # the logger's level and propagate flag before the first
+log = logging.getLogger(__name__)
 
 
 @memoise
@@ -33,13 +48,100 @@ def layout_fingerprint() -> str:
     return digest.hexdigest()[:12]
 
 
-def document_pdf(document: Document, cache_dir: Path | None = None) -> bytes:
-    """The PDF bytes of ``document``, rendered once and then read from ``cache_dir``."""
+def cache_name(kind: str, digest: str) -> str:
+    """The cache entry of a document's PDF from its kind and content digest and the layout
+    fingerprint, e.g. ``dossier-3f…9a-0b1c2d3e4f5a`` (the same in every process sharing the templates)."""
+    return f"{kind}-{digest}-{layout_fingerprint()}"
+
+
+def cache_path(document: Document, cache_dir: Path | None = None) -> Path:
+    """Where ``document``'s PDF is cached: under ``cache_dir``, else ``MEDIATION_DOCUMENT_CACHE``, else
+    ``instance/documents``."""
     cache = Path(cache_dir or os.environ.get("MEDIATION_DOCUMENT_CACHE") or DEFAULT_CACHE)
-    path = cache / f"{document.kind}-{document.digest}-{layout_fingerprint()}.pdf"
+    return cache / f"{cache_name(document.kind, document.digest)}.pdf"
+
+
+def is_cached(document: Document, cache_dir: Path | None = None) -> bool:
+    """True when ``document``'s PDF is in the cache, so ``document_pdf`` reads it instead of rendering."""
+    return cache_path(document, cache_dir).is_file()
+
+
+class _ProgressRelay(logging.Handler):
+    """Turns WeasyPrint's step messages, logged by one thread, into ``progress(stage, pages)`` calls."""
+
+    def __init__(self, progress: Progress, thread: int) -> None:
+        super().__init__(logging.INFO)
+        self.progress = progress
+        self.thread = thread
+        self.pages = 0
+        self.stage = PREPARING
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread != self.thread:
+            return  # another thread's render (renders take turns, but may queue up behind ours)
+        message = str(record.msg)
+        if message.startswith("Step 5") and "Page" in message and record.args:
+            page = record.args[0] if isinstance(record.args, tuple) else None
+            if isinstance(page, int) and page > self.pages:  # a repagination pass counts from 1 again
+                self.pages = page
+                self.stage = LAYOUT
+                self.report()
+        elif message.startswith("Step 6") and self.stage != WRITING:
+            self.stage = WRITING
+            self.report()
+
+    def report(self) -> None:
+        try:
+            self.progress(self.stage, self.pages)
+        except Exception:  # a lost progress report never stops the render
+            log.warning("could not record the progress of a render", exc_info=True)
+
+
+@contextmanager
+def _relayed(progress: Progress) -> Iterator[_ProgressRelay]:
+    """Listen to WeasyPrint's progress logger for the current thread while the block runs.
+
+    The logger is raised to INFO and kept from propagating (so the step messages do not reach
+    the application's log) while any relay listens, and put back as it was after the last one.
+    """
+    relay = _ProgressRelay(progress, threading.get_ident())
+    with _listening_lock:
+        if not _listening:
+            _logger_before[:] = [(_WEASYPRINT_PROGRESS.level, _WEASYPRINT_PROGRESS.propagate)]
+            _WEASYPRINT_PROGRESS.setLevel(logging.INFO)
+            _WEASYPRINT_PROGRESS.propagate = False
+        _listening.append(relay)
+        _WEASYPRINT_PROGRESS.addHandler(relay)
+    try:
+        yield relay
+    finally:
+        with _listening_lock:
+            _WEASYPRINT_PROGRESS.removeHandler(relay)
+            _listening.remove(relay)
+            if not _listening:
+                level, propagate = _logger_before.pop()
+                _WEASYPRINT_PROGRESS.setLevel(level)
+                _WEASYPRINT_PROGRESS.propagate = propagate
+
+
+def document_pdf(document: Document, cache_dir: Path | None = None, progress: Progress | None = None) -> bytes:
+    """The PDF bytes of ``document``, rendered once and then read from the cache (``cache_path``).
+
+    ``progress(stage, pages)``, when given, hears how a render goes: PREPARING (the HTML),
+    LAYOUT with the pages laid out so far, WRITING (the PDF file); a cached PDF reports nothing.
+    Raises what ``documents.render_pdf`` raises (``UnknownDocumentKind``, ``DisallowedResource``)
+    and ``OSError`` when the cache cannot be written.
+    """
+    path = cache_path(document, cache_dir)
     if path.is_file():
         return path.read_bytes()
-    pdf = render_pdf(document.kind, from_stored(document.context), digest=document.digest)
+    if progress is None:
+        pdf = render_pdf(document.kind, from_stored(document.context), digest=document.digest)
+    else:
+        with _relayed(progress) as relay:
+            relay.report()  # PREPARING: the HTML is built from the stored context
+            pdf = render_pdf(document.kind, from_stored(document.context), digest=document.digest)
+    cache = path.parent
     cache.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=cache, suffix=".part")
     with os.fdopen(fd, "wb") as fh:

@@ -1,13 +1,14 @@
-"""``mediation audit verify``, ``mediation deliver`` and ``mediation workflows …`` (click)."""
+"""``mediation audit verify``, ``mediation deliver``, ``mediation worker`` and ``mediation workflows …`` (click)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from pathlib import Path
 
 import click
 
-from .cli import IsoDateTime, _dispose, _unit_of_work, _url, database_errors, database_option
+from .cli import IsoDateTime, _dispose, _unit_of_work, _url, database_errors, database_option, hide_password
 
 
 @click.group("audit")
@@ -61,6 +62,51 @@ def deliver_command(now: datetime | None, log_path: Path | None, database: str |
     click.echo(f"{report.delivered} notice(s) delivered ({report.deliveries} deliveries), {len(report.failed)} failed")
     for message_id, error in report.failed:
         click.echo(f"  outbox {message_id}: {error} (will be retried)")
+
+
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Tasks run at once (threads); renders take turns, the sweep and deliveries run beside them.")
+@click.option("--queue", "queue", metavar="URL",
+              help="The task queue: redis://host:6379/0 (default: MEDIATION_QUEUE_URL, else the embedded queue).")
+@click.option("--periodic/--no-periodic", default=True, show_default=True,
+              help="Also run the sweep and the deliveries every minute.")
+@click.option("--log", "log_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Append delivered notices to this log file (default: instance/notices.log).")
+@database_option
+def worker_command(workers: int, queue: str | None, periodic: bool, log_path: Path | None,
+                   database: str | None) -> None:
+    """Run the background worker: document renders, and the sweep and deliveries every minute.
+
+    With MEDIATION_QUEUE_URL=redis://… run one or more on any host that reaches Redis, the
+    database and the document cache; stop it with Ctrl-C or SIGTERM (a running task finishes).
+    Without it, it consumes the embedded queue beside the database, which the web process
+    (`mediation serve`) already consumes itself: a second consumer is optional there.
+    """
+    from .delivery import DEFAULT_LOG
+    from .tasks import QueueError, QueueUnavailable, Work, build_queue, queue_url
+
+    url = _url(database)
+    chosen = queue_url(queue)
+    with database_errors(url):
+        uow = _unit_of_work(url)
+    work = Work(uow.session_factory, uow.engine, notice_log=log_path or DEFAULT_LOG)
+    try:
+        task_queue = build_queue(chosen, url, work)
+        pending = task_queue.check()
+    except (QueueError, QueueUnavailable) as exc:
+        _dispose(uow)
+        raise click.ClickException(str(exc)) from exc
+    if chosen is None:
+        click.echo("MEDIATION_QUEUE_URL is not set: consuming the embedded queue, which the web process "
+                   "consumes too (set MEDIATION_QUEUE_URL=redis://host:6379/0 for workers on other hosts).")
+    click.echo(f"Worker on {task_queue.location} with {workers} thread(s), database {hide_password(url)}; "
+               f"{pending} task(s) waiting; periodic sweep and deliveries {'on' if periodic else 'off'}.")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        task_queue.consumer(workers, periodic=periodic).run()
+    finally:
+        _dispose(uow)
 
 
 @click.group("workflows")

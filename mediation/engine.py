@@ -1,14 +1,17 @@
 """The engine: one ``transitions`` machine per (workflow, version), never one per case.
 
-A case is attached to its definition's machine only for the duration of one decision
-(``add_model`` → trigger → ``remove_model``) through a small token, so the machine holds
-no per-case objects and memory does not grow with the number of cases (DESIGN.md §2).
+Each machine has one stand-in model, a small token attached once when the machine is
+built. A decision lends the token one case under the machine's lock (``set_state`` to the
+case's state → trigger → the case is taken back), so the machine holds no per-case
+objects and memory does not grow with the number of cases (DESIGN.md §2); attaching a
+model anew for every decision (``add_model``) cost more than the decision itself.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -23,11 +26,32 @@ from .workflow import Definition, Registry, TransitionSpec
 
 @dataclass
 class _Token:
-    """The stand-in model attached to a machine for one decision."""
+    """The machine's stand-in model; it holds a case only during one decision."""
 
     state: str
-    case: Case
-    data: Mapping[str, Any] | None
+    case: Case | None = None
+    data: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class _Attached:
+    """A definition's machine, its token and the lock that serialises decisions on it."""
+
+    machine: Machine
+    token: _Token
+    lock: threading.Lock
+
+    @contextmanager
+    def lend(self, case: Case, data: Mapping[str, Any] | None) -> Iterator[_Token]:
+        """The token standing for ``case`` (in its state, with ``data``) for one decision."""
+        with self.lock:
+            token = self.token
+            self.machine.set_state(case.state, model=token)
+            token.case, token.data = case, data
+            try:
+                yield token
+            finally:
+                token.case = token.data = None  # keep no case alive between decisions
 
 
 def _bound(token: _Token, name: str) -> Callable[[str], bool]:
@@ -48,15 +72,15 @@ def _condition(spec: TransitionSpec) -> Any:
 
     def check(event: EventData) -> bool:
         token = cast(_Token, event.model)
-        data = token.data
+        case, data = cast(Case, token.case), token.data
         if data is not None:
             for key, expected in spec.when.items():
                 if not _matches(data.get(key), expected):
                     return False
         for key, expected in spec.case.items():
-            if not _matches(getattr(token.case, key), expected):
+            if not _matches(getattr(case, key), expected):
                 return False
-        return all(GUARDS[name](token.case, data) for name in spec.conditions)
+        return all(GUARDS[name](case, data) for name in spec.conditions)
 
     return check
 
@@ -66,17 +90,23 @@ class Engine:
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
-        self._machines: dict[tuple[str, int], tuple[Machine, threading.Lock]] = {}
+        self._machines: dict[tuple[str, int], _Attached] = {}
         self._build_lock = threading.Lock()
 
-    def machine(self, definition: Definition) -> tuple[Machine, threading.Lock]:
-        """The shared machine of a definition and the lock that serialises its use."""
+    def machine(self, definition: Definition) -> Machine:
+        """The shared machine of a definition (built on first use)."""
+        return self._attached(definition).machine
+
+    def _attached(self, definition: Definition) -> _Attached:
         found = self._machines.get(definition.key)
         if found is not None:
             return found
         with self._build_lock:
             if definition.key not in self._machines:
-                self._machines[definition.key] = (self._build(definition), threading.Lock())
+                machine = self._build(definition)
+                token = _Token(state=definition.initial)
+                machine.add_model(token, initial=definition.initial)
+                self._machines[definition.key] = _Attached(machine, token, threading.Lock())
             return self._machines[definition.key]
 
     @staticmethod
@@ -112,21 +142,17 @@ class Engine:
         """
         if trigger not in definition.triggers:
             raise InvalidTransition(f"{definition.name}@{definition.version} has no trigger {trigger!r}")
-        machine, lock = self.machine(definition)
-        token = _Token(state=case.state, case=case, data=data)
-        with lock:
-            machine.add_model(token, initial=case.state)
+        with self._attached(definition).lend(case, data) as token:
             try:
                 moved = _bound(token, "trigger")(trigger)
             except MachineError as exc:
                 raise InvalidTransition(
                     f"{trigger!r} is not allowed in state {case.state!r}"
                 ) from exc
-            finally:
-                machine.remove_model(token)
+            dest = token.state
         if not moved:
             raise InvalidTransition(f"{trigger!r}: the conditions for it do not hold now")
-        return token.state
+        return dest
 
     def available(self, definition: Definition, case: Case) -> list[str]:
         """Triggers the machine allows from the case's state now (``may_trigger``).
@@ -134,12 +160,6 @@ class Engine:
         Checks that depend on the trigger's data (``when``, data-bound guards) answer
         yes here; ``next_state`` checks them for real when the trigger is fired.
         """
-        machine, lock = self.machine(definition)
-        token = _Token(state=case.state, case=case, data=None)
-        with lock:
-            machine.add_model(token, initial=case.state)
-            try:
-                may = _bound(token, "may_trigger")
-                return [name for name in definition.triggers if may(name)]
-            finally:
-                machine.remove_model(token)
+        with self._attached(definition).lend(case, None) as token:
+            may = _bound(token, "may_trigger")
+            return [name for name in definition.triggers if may(name)]

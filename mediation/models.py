@@ -27,9 +27,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
-    inspect,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, UOWTransaction, mapped_column, relationship
+from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.sql import and_, false
 
 from .enums import (
@@ -246,11 +246,11 @@ class Case(Base):
     # Programmatic versioning: every event sets version+1; the UPDATE checks the old value.
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012
 
-    organisation: Mapped[Organisation] = relationship()
-    enterprise: Mapped[Enterprise | None] = relationship()
-    area: Mapped[Area | None] = relationship()
-    filed_by: Mapped[User | None] = relationship(foreign_keys=[filed_by_id])
-    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
+    organisation: Mapped[Organisation] = relationship(viewonly=True)
+    enterprise: Mapped[Enterprise | None] = relationship(viewonly=True)
+    area: Mapped[Area | None] = relationship(viewonly=True)
+    filed_by: Mapped[User | None] = relationship(foreign_keys=[filed_by_id], viewonly=True)
+    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id], viewonly=True)
     parties: Mapped[list[Party]] = relationship(
         back_populates="case", order_by="Party.position", cascade="all, delete-orphan"
     )
@@ -269,9 +269,9 @@ class Case(Base):
         overlaps="case",
     )
     documents: Mapped[list[Document]] = relationship(
-        back_populates="case", order_by="Document.id"
+        back_populates="case", order_by="Document.id", viewonly=True
     )
-    clocks: Mapped[list[CaseClock]] = relationship(back_populates="case", order_by="CaseClock.id")
+    clocks: Mapped[list[CaseClock]] = relationship(back_populates="case", order_by="CaseClock.id", viewonly=True)
 
     def party(self, ref: str) -> Party:
         """The party named ``ref`` (``a1``, ``r1`` …); raises ``KeyError`` if none."""
@@ -364,8 +364,8 @@ class Event(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
-    case: Mapped[Case] = relationship(back_populates="events")
-    actor: Mapped[User | None] = relationship()
+    case: Mapped[Case] = relationship(back_populates="events", viewonly=True)
+    actor: Mapped[User | None] = relationship(viewonly=True)
 
 
 class MediationSession(Base):
@@ -623,8 +623,7 @@ def case_party_key(case: Case, pending: Iterable[Party] = ()) -> str:
 
 
 def _changed(obj: Base, names: tuple[str, ...]) -> bool:
-    state = inspect(obj)
-    return any(state.attrs[n].history.has_changes() for n in names)
+    return any(get_history(obj, n).has_changes() for n in names)
 
 
 @event.listens_for(Session, "before_flush")

@@ -8,6 +8,7 @@ these functions; none of them writes the state column itself (STYLE.md rules 2�
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
@@ -50,6 +51,7 @@ from .workflow import ClockSpec, Definition, canonical_json, pick_label
 GENESIS_HASH = "0" * 64
 SYSTEM_LABEL = "系统"
 TRACKING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+log = logging.getLogger(__name__)
 
 
 #: The largest id a row can have (the id columns are 32-bit INTEGER on PostgreSQL).
@@ -153,15 +155,26 @@ class Fired:
 
 # --- helpers -------------------------------------------------------------------
 
+# The hot path's reads, built once: building a statement with loader options costs more
+# than running it (bench/engine.py), so each call only binds its parameters.
+# The policy reads only the ids of an officer's assigned enterprises and areas (``policy._ids``).
+_USER_SCOPES = (
+    joinedload(User.assigned_enterprises).load_only(Enterprise.id),
+    joinedload(User.assigned_areas).load_only(Area.id),
+)
+_ACTOR = select(User).where(User.id == bindparam("actor_id")).options(*_USER_SCOPES)
+_ACTOR_AND_CASE = (
+    select(User, Case)
+    .join(Case, Case.organisation_id == User.organisation_id)  # other organisations: fall back below
+    .where(User.id == bindparam("actor_id"), Case.id == bindparam("case_id"))
+    .options(*_USER_SCOPES)
+)
+
+
 def _actor_and_case(session: Session, actor_id: int | None, case_id: int) -> tuple[User | None, Case]:
     """The acting user (with its scopes) and the case in one round trip; errors as ``_actor``/``_get_case``."""
     if actor_id is not None:
-        row = session.execute(
-            select(User, Case)
-            .join(Case, Case.organisation_id == User.organisation_id)  # other organisations: fall back below
-            .where(User.id == actor_id, Case.id == case_id)
-            .options(joinedload(User.assigned_enterprises), joinedload(User.assigned_areas))
-        ).unique().first()
+        row = session.execute(_ACTOR_AND_CASE, {"actor_id": actor_id, "case_id": case_id}).unique().first()
         if row is not None and row[0].active:
             return row[0], row[1]
     return _actor(session, actor_id), _get_case(session, case_id)
@@ -171,11 +184,7 @@ def _actor(session: Session, actor_id: int | None) -> User | None:
     """The acting user with the scopes the policy reads, in one query (``None``: the system)."""
     if actor_id is None:
         return None
-    user = session.execute(
-        select(User)
-        .where(User.id == actor_id)
-        .options(joinedload(User.assigned_enterprises), joinedload(User.assigned_areas))
-    ).unique().scalar_one_or_none()
+    user = session.execute(_ACTOR, {"actor_id": actor_id}).unique().scalar_one_or_none()
     if user is None or not user.active:
         raise PermissionDenied(N_("Your account is not active."))
     return user
@@ -699,16 +708,54 @@ def _issue_documents(
         version = 1 + (session.scalar(
             select(func.count()).select_from(Document).where(Document.case_id == case.id, Document.kind == kind)
         ) or 0)
-        session.add(
-            Document(
-                case_id=case.id, kind=kind, version=version, title=document_title(kind),
-                created_at=now, context=context, digest=digest, verification_code=code,
-            )
+        document = Document(
+            case_id=case.id, kind=kind, version=version, title=document_title(kind),
+            created_at=now, context=context, digest=digest, verification_code=code,
         )
+        session.add(document)
         session.flush()
+        session.info.setdefault(_ISSUED_PENDING, []).append(IssuedDocument(document.id, case.id, kind, digest))
         session.expire(case, ["documents"])
         issued.append(kind)
     return tuple(issued)
+
+
+# --- after the commit ------------------------------------------------------------
+
+#: ``Session.info`` key of a callable told after each commit which documents the transaction
+#: issued: ``hook(tuple[IssuedDocument, ...])``. Set it on the session factory
+#: (``sessionmaker.configure(info={ISSUED_HOOK: hook})``); ``mediation.tasks`` uses it to render
+#: long documents in the background. Whatever the hook raises is logged, never raised.
+ISSUED_HOOK = "mediation.documents_issued_hook"
+_ISSUED_PENDING = "mediation.documents_issued"
+
+
+@dataclass(frozen=True)
+class IssuedDocument:
+    """A document a committed transaction issued (已出具文书): its id, case, kind and content digest."""
+
+    id: int
+    case_id: int
+    kind: str
+    digest: str
+
+
+@event.listens_for(Session, "after_commit")
+def _announce_issued(session: Session) -> None:
+    """Hand the documents the transaction issued to the session's ``ISSUED_HOOK`` (after the commit)."""
+    pending: list[IssuedDocument] = session.info.pop(_ISSUED_PENDING, None) or []
+    hook = session.info.get(ISSUED_HOOK)
+    if pending and callable(hook):
+        try:
+            hook(tuple(pending))
+        except Exception:  # the transaction is committed: a failing hook must not undo the user's action
+            log.exception("the documents-issued hook failed for documents %s", [d.id for d in pending])
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_issued(session: Session) -> None:
+    """Nothing of a rolled-back transaction was issued."""
+    session.info.pop(_ISSUED_PENDING, None)
 
 
 # --- clocks --------------------------------------------------------------------

@@ -167,12 +167,11 @@ def timeline_context(case: Case, definition: Definition) -> dict[str, Any]:
         }
         for ev in case.events
     ]
-    names = {p.ref: p.name for p in case.parties}
     sessions = [
         {
             "at": _instant(s.held_at) if s.held_at else None,
             "mode_label": MODE_LABELS[s.mode.value],
-            "participants": [names.get(p.get("party", ""), p.get("name", "")) for p in s.participants],
+            "participants": _participant_names(case, s.participants),
             "place": s.place,
             "minutes": s.minutes,
             "rights_explained": s.rights_explained,
@@ -182,12 +181,7 @@ def timeline_context(case: Case, definition: Definition) -> dict[str, Any]:
         for s in case.sessions  # the sessions held (a scheduled or cancelled one has no record)
     ]
     investigations = [
-        {
-            "at": ev.at.astimezone(SHANGHAI).replace(microsecond=0),
-            "note": ev.data.get("note"),
-            "investigator": _who(ev),
-            "kind_label": INVESTIGATION_LABELS[ev.trigger],
-        }
+        investigation_from_data(case, ev.at, {**ev.data, "actor_label": _who(ev), "trigger": ev.trigger})
         for ev in case.events
         if ev.trigger in INVESTIGATION_LABELS
     ]
@@ -202,8 +196,15 @@ def _text_or_none(value: Any) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
-def investigation_from_data(on: datetime, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The one investigation or visit just recorded (R28), from the trigger's cleaned data."""
+def _participant_names(case: Case, participants: Any) -> list[str]:
+    """Names of a record's participants: ``[{party: ref} | {name: …}]`` → the parties' names or the names given."""
+    names = {p.ref: p.name for p in case.parties}
+    return [names.get(p.get("party", "")) or str(p.get("name", "")) for p in participants or () if isinstance(p, dict)]
+
+
+def investigation_from_data(case: Case, on: datetime, data: Mapping[str, Any]) -> dict[str, Any]:
+    """One investigation or visit (调查记录, R28: time, place, participants, person questioned,
+    record, investigator), from its trigger's cleaned data (``actor_label``, ``trigger`` added)."""
     return {
         "at": _instant(on),
         "note": data.get("note"),
@@ -211,6 +212,7 @@ def investigation_from_data(on: datetime, data: Mapping[str, Any]) -> dict[str, 
         "kind_label": INVESTIGATION_LABELS.get(str(data.get("trigger"))),
         "place": _text_or_none(data.get("place")),
         "person": _text_or_none(data.get("person")),
+        "participants": _participant_names(case, data.get("participants")),
     }
 
 
@@ -220,7 +222,6 @@ def session_from_data(case: Case, on: datetime, data: Mapping[str, Any]) -> dict
     ``held_at`` (when it was held, if not now), ``rights_explained``, ``verification`` and
     ``result`` are the R29 fields the data may carry.
     """
-    names = {p.ref: p.name for p in case.parties}
     held_at = data.get("held_at")
     return {
         "at": _instant(held_at if isinstance(held_at, datetime) else on),
@@ -228,11 +229,7 @@ def session_from_data(case: Case, on: datetime, data: Mapping[str, Any]) -> dict
         "verification": _text_or_none(data.get("verification")),
         "result": _text_or_none(data.get("result")),
         "mode_label": MODE_LABELS.get(str(data.get("mode"))),
-        "participants": [
-            names.get(p.get("party", ""), p.get("name", ""))
-            for p in data.get("participants") or ()
-            if isinstance(p, dict)
-        ],
+        "participants": _participant_names(case, data.get("participants")),
         "place": data.get("place"),
         "minutes": data.get("minutes"),
     }
@@ -315,7 +312,7 @@ def document_context(
         }
     if kind == "investigation_record":
         if trigger in INVESTIGATION_LABELS:
-            ctx["investigations"] = [investigation_from_data(on, data)]
+            ctx["investigations"] = [investigation_from_data(case, on, data)]
         else:
             ctx["investigations"] = timeline_context(case, definition)["investigations"]
     if kind == "session_record":

@@ -99,6 +99,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         RATELIMIT_STORAGE_URI=os.environ.get("MEDIATION_RATELIMIT_STORAGE_URI") or "memory://",
         PUBLIC_FILING_LIMIT="5 per hour",
         PUBLIC_STATUS_LIMIT="20 per hour",
+        LOGIN_FAILURE_LIMIT="10 per 15 minutes",  # wrong passwords from one address
+        LOGIN_ACCOUNT_FAILURE_LIMIT="20 per hour",  # wrong passwords for one user name, from anywhere
+        PUBLIC_VERIFY_LIMIT="30 per hour",  # document verification: code lookups and PDF uploads together
         # Reverse proxies in front of the app whose X-Forwarded-For to trust (0: none).
         PROXY_COUNT=int(os.environ.get("MEDIATION_PROXY_COUNT") or 0),
     )
@@ -130,6 +133,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(ledger.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(public.verify_bp)  # /verify/<code>: the URL in every agreement's QR code
     from . import collective, evidence, meetings, uploads
 
     app.request_class = uploads.UploadRequest
@@ -144,6 +148,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(stats.bp)
     app.register_blueprint(tokens.bp)
     api.init_app(app)
+    from . import renders  # the task queue, and the progress pages of documents rendered in the background
+
+    renders.init_app(app)
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

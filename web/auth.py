@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_user, logout_user
@@ -13,7 +13,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from mediation import auth as authmod
 from mediation.models import User
 
-from .extensions import login_manager, mediation
+from werkzeug.wrappers import Response
+
+from .extensions import limiter, login_manager, mediation
 from .forms import LocaleForm, LoginForm, LogoutForm
 
 bp = Blueprint("auth", __name__)
@@ -94,7 +96,27 @@ def _drop_inactive_login() -> None:
         flash(_("Your account is not active."), "error")
 
 
+def _failed(response: Response) -> bool:
+    """Only a refused password (401) counts against the log-in limits."""
+    return response.status_code == 401
+
+
+def _login_limit() -> str:
+    return str(current_app.config["LOGIN_FAILURE_LIMIT"])
+
+
+def _account_limit() -> str:
+    return str(current_app.config["LOGIN_ACCOUNT_FAILURE_LIMIT"])
+
+
+def _posted_username() -> str:
+    """The user name tried (folded), so guesses at one account from many addresses are limited too."""
+    return "login:" + (request.form.get("username") or "").strip().casefold()[:150]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_account_limit, methods=["POST"], deduct_when=_failed, key_func=_posted_username)
 def login() -> ResponseReturnValue:
     """Show the log-in form and log the user in."""
     target = safe_next(request.values.get("next"), url_for("cases.my_cases"))

@@ -22,7 +22,7 @@ from mediation.queries import CaseDetail
 from mediation.services import UnitOfWork
 from mediation.workflow import Label
 
-from . import forms, labels
+from . import forms, labels, renders
 from . import ledger as ledger_views
 from .auth import current
 from .extensions import login_manager, mediation, now
@@ -327,15 +327,22 @@ def _flash_fired(fired: services.Fired, label: Label) -> None:
 
 @bp.get("/cases/<int:case_id>/documents/<int:document_id>.pdf")
 def document(case_id: int, document_id: int) -> ResponseReturnValue:
-    """The PDF of an issued document, as an attachment named after the case and the document."""
+    """The PDF of an issued document, as an attachment named after the case and the document.
+
+    A long document (the dossier) not yet in the cache is rendered in the background: the answer
+    is then a redirect to its progress page (``web.renders``).
+    """
     svc = mediation()
-    with svc.uow() as uow:
+    with svc.reader() as uow:
         try:
             doc, case = queries.visible_document(uow.session, current(), case_id, document_id)
         except NotFound:
             abort(404)
         filename = archive.document_filename(doc, case.number)
         uow.session.expunge(doc)  # keep its loaded context when the transaction ends
+    waiting = renders.waiting_page(doc, case_id)
+    if waiting is not None:
+        return waiting
     # Rendered (or read from the cache) after the transaction: the stored context is all it needs.
     pdf = archive.document_pdf(doc, current_app.config.get("DOCUMENT_CACHE_DIR"))
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True, download_name=filename)

@@ -1,30 +1,42 @@
-"""Public pages, open at all hours without logging in: file a dispute online, look up its status.
+"""Public pages, open at all hours without logging in: file a dispute online, look up its status,
+verify a document (文书核验).
 
 Limited by rate per client address (Flask-Limiter), not by a CAPTCHA: a filing counts
 when it is saved (``PUBLIC_FILING_LIMIT``, 5 an hour by default), every status lookup
 counts (``PUBLIC_STATUS_LIMIT``). The lookup takes the tracking code and the phone
 number by POST, so neither ends up in an address or a log.
+
+The verification page lives at ``/verify`` (blueprint ``verify_bp``) because the QR code
+printed on every agreement encodes ``<base>/verify/<code>`` (``mediation.documents``).
+Every code lookup and every upload counts against ``PUBLIC_VERIFY_LIMIT``; an uploaded
+PDF is checked in memory and never stored.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from mediation import public, queries
+from mediation import public, queries, verification
 from mediation.errors import ValidationError
+from mediation.models import Document
 from mediation.workflow import pick_label
 
 from . import labels
 from .extensions import limiter, mediation, now
+from .uploads import accepts_upload
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 #: Session key of the last filing's number and tracking code, shown once on the receipt page.
@@ -163,3 +175,163 @@ def status() -> ResponseReturnValue:
                     uow.session, svc.registry, form.tracking_code.data, form.phone.data, now()
                 )
     return render_template("public/status.html", form=form, found=found, looked=looked)
+
+
+# --------------------------------------------------------------------------- verification (文书核验)
+
+#: ``/verify``: the QR code of every agreement points here (``mediation.documents.verification_url``).
+verify_bp = Blueprint("verify", __name__, url_prefix="/verify")
+#: Every PDF file starts with this (ISO 32000-2, 7.5.2); anything else is refused before pypdf sees it.
+PDF_MAGIC = b"%PDF-"
+#: Code lookups and uploads count against one allowance per client address.
+VERIFY_SCOPE = "public-verify"
+EXPIRED = _l("The form has expired. Reload the page and submit it again.")
+
+
+def _verify_limit() -> str:
+    return str(current_app.config["PUBLIC_VERIFY_LIMIT"])
+
+
+def _upload_mb() -> int:
+    return int(current_app.config["UPLOAD_MAX_BYTES"]) // (1024 * 1024)
+
+
+class VerifyCodeForm(FlaskForm):  # type: ignore[misc]
+    """The verification code (校验码) printed at the foot of every page of a document."""
+
+    code = StringField(
+        _l("Verification code"),
+        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters",
+                   "maxlength": 100, "placeholder": "XXXX-XXXX-XXXX-XXXX"},
+        description=_l("The 16 letters and digits after 校验码 at the foot of every page."),
+    )
+
+
+class VerifyPdfForm(FlaskForm):  # type: ignore[misc]
+    """The PDF of a document as it was received, to compare with the record."""
+
+    pdf = FileField(_l("PDF file of the document"), render_kw={"accept": ".pdf,application/pdf"})
+
+
+@dataclass(frozen=True)
+class VerifyAnswer:
+    """What the page answers: ``issued`` (a code that was issued), ``genuine``, ``altered`` or ``unknown``.
+
+    ``source`` says what was checked (the code typed or opened from a QR code, or a PDF);
+    ``record`` is what may be shown of the document, never its content.
+    """
+
+    status: Literal["issued", "genuine", "altered", "unknown"]
+    source: Literal["code", "pdf"]
+    code: str | None = None
+    record: verification.PublicRecord | None = None
+
+
+def _verify_page(
+    code_form: VerifyCodeForm | None = None,
+    pdf_form: VerifyPdfForm | None = None,
+    *,
+    answer: VerifyAnswer | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    """The verification page with both forms, the answer if any, and field errors (name → message)."""
+    return render_template(
+        "public/verify.html",
+        code_form=code_form or VerifyCodeForm(formdata=None),
+        pdf_form=pdf_form or VerifyPdfForm(formdata=None),
+        answer=answer, errors=errors or {}, upload_mb=_upload_mb(),
+    ), status
+
+
+def _code_error(typed: str | None) -> str:
+    if not (typed or "").strip():
+        return _("Enter the verification code printed on the document.")
+    return _("A verification code has 16 letters (A–F) and digits, e.g. 1A2B-3C4D-5E6F-7A8B. Check what you typed.")
+
+
+def _answer_for_code(code: str) -> VerifyAnswer:
+    """Look ``code`` (already normalised) up: ``issued`` with what may be shown, else ``unknown``."""
+    with mediation().reader() as uow:
+        document = verification.document_for_code(uow.session, code)
+        if document is None:
+            return VerifyAnswer("unknown", "code", code)
+        return VerifyAnswer("issued", "code", code, verification.public_record(uow.session, document))
+
+
+def _check_code(typed: str | None) -> ResponseReturnValue:
+    """The page answering for a code as typed or opened from a QR code; a malformed code is a field error."""
+    code = verification.normalise_code(typed)
+    if code is None:
+        form = VerifyCodeForm(formdata=None, data={"code": (typed or "")[:100]})
+        return _verify_page(form, errors={"code": _code_error(typed)}, status=400)
+    return _verify_page(VerifyCodeForm(formdata=None, data={"code": code}), answer=_answer_for_code(code))
+
+
+@verify_bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
+    """An upload over the limit: the page again with the limit beside the file field (413); nothing kept."""
+    message = _("The file is larger than %(mb)d MB. Nothing was kept.", mb=_upload_mb())
+    return _verify_page(errors={"pdf": message}, status=413)
+
+
+@verify_bp.route("", methods=["GET", "POST"])
+@limiter.shared_limit(_verify_limit, scope=VERIFY_SCOPE, methods=["POST"])
+def verify() -> ResponseReturnValue:
+    """Verify a document: by the code printed on it (POST here), or by its PDF (``verify.upload``)."""
+    if request.method == "GET":
+        return _verify_page()
+    form = VerifyCodeForm()
+    if not form.validate_on_submit():
+        return _verify_page(form, errors={"code": str(EXPIRED)}, status=400)
+    return _check_code(form.code.data)
+
+
+@verify_bp.get("/<code>")
+@limiter.shared_limit(_verify_limit, scope=VERIFY_SCOPE)
+def verify_code(code: str) -> ResponseReturnValue:
+    """What the QR code opens: the page with ``code`` filled in and the answer shown."""
+    return _check_code(code)
+
+
+@verify_bp.route("/upload", methods=["GET", "POST"])
+@accepts_upload
+@limiter.shared_limit(_verify_limit, scope=VERIFY_SCOPE, methods=["POST"])
+def upload() -> ResponseReturnValue:
+    """Compare an uploaded PDF with the document issued under its code; the file is read in memory only."""
+    if request.method == "GET":
+        return redirect(url_for("verify.verify"))
+    form = VerifyPdfForm()
+    if not form.validate_on_submit():
+        return _verify_page(pdf_form=form, errors={"pdf": str(EXPIRED)}, status=400)
+    data, error, status = _read_pdf(form.pdf.data)
+    if error is not None:
+        return _verify_page(pdf_form=form, errors={"pdf": error}, status=status)
+    with mediation().reader() as uow:
+        result = verification.verify_pdf(uow.session, data, cache_dir=current_app.config.get("DOCUMENT_CACHE_DIR"))
+        document = uow.session.get(Document, result.document_id) if result.document_id is not None else None
+        record = verification.public_record(uow.session, document) if document is not None else None
+    answer = VerifyAnswer(result.status, "pdf", record.code if record else None, record)
+    return _verify_page(pdf_form=form, answer=answer)
+
+
+def _read_pdf(upload_file: FileStorage | None) -> tuple[bytes, str | None, int]:
+    """The uploaded bytes, and when they cannot be checked the message for the file field and the status.
+
+    Refused: no file chosen, an empty file, one over ``UPLOAD_MAX_BYTES`` (413), one that
+    does not start with ``%PDF-``, and a PDF pypdf cannot read (damaged, password-protected).
+    """
+    if upload_file is None or not upload_file.filename:
+        return b"", _("Choose the PDF file of the document."), 400
+    limit = int(current_app.config["UPLOAD_MAX_BYTES"])
+    data = upload_file.stream.read(limit + 1)
+    if len(data) > limit:
+        return b"", _("The file is larger than %(mb)d MB. Nothing was kept.", mb=_upload_mb()), 413
+    if not data:
+        return b"", _("The file is empty. Choose the PDF file of the document."), 400
+    if not data.startswith(PDF_MAGIC):
+        return b"", _("This file is not a PDF. Choose the PDF file of the document as you received it."), 400
+    if not verification.readable_pdf(data):
+        return b"", _("This PDF could not be read: it is damaged or protected by a password. "
+                      "Ask the police station for a copy, or enter the code printed on it."), 400
+    return data, None, 200

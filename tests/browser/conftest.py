@@ -99,6 +99,8 @@ def live_server(database: Database, workflow_engine: WorkflowEngine, tmp_path: P
         "DOCUMENT_CACHE_DIR": tmp_path / "documents",
         "ATTACHMENT_DIR": str(tmp_path / "attachments"),
         "RATELIMIT_ENABLED": False,
+        # No background consumer: its sweep and deliveries would outlive the test and act on the next one's data.
+        "QUEUE_URL": "memory://", "QUEUE_CONSUMER": False,
     })
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)

@@ -91,7 +91,8 @@ def injury_case(station: Station) -> int:
     case_id = station.file("labour", now=at(0), **INJURY_FILING).case_id
     steps: list[tuple[str, dict[str, Any], int]] = [
         ("accept", {"severity": "general"}, 0),
-        ("record_investigation", {"note": "调取考勤记录和医院诊断证明，核实受伤经过"}, 1),
+        ("record_investigation", {"note": "调取考勤记录和医院诊断证明，核实受伤经过", "place": "青田县人民医院",
+                                  "person": "主治医师王某", "participants": ["a1", "镇劳动保障所"]}, 1),
         ("record_visit", {"note": "上门走访叶某家属，了解诉求"}, 2),
         ("record_session", {"mode": "joint", "participants": ["a1", "r1", "镇综治中心"], "place": "温溪派出所调解室",
                             "minutes": "双方陈述意见，调解员释法说理", "rights_explained": True,
@@ -157,6 +158,12 @@ def test_records_hold_the_one_event_that_issued_them(injury: tuple[Station, int]
     assert [[(i["note"], i["kind_label"]) for i in inv] for inv in investigations] == [
         [("调取考勤记录和医院诊断证明，核实受伤经过", "调查核实")], [("上门走访叶某家属，了解诉求", "上门走访")],
     ]
+    (first,), (second,) = investigations
+    assert (first["place"], first["person"], first["participants"]) == ("青田县人民医院", "主治医师王某",
+                                                                        ["叶某", "镇劳动保障所"])
+    assert (second["place"], second["person"], second["participants"]) == (None, None, [])
+    dossier = next(d for d in docs if d.kind == "dossier")
+    assert [i["participants"] for i in dossier.context["investigations"]] == [["叶某", "镇劳动保障所"], []]
     (session,) = next(d.context["sessions"] for d in docs if d.kind == "session_record")
     assert session["participants"] == ["叶某", "青田县温溪镇某阀门制造有限公司", "镇综治中心"]
     assert session["place"] == "温溪派出所调解室" and session["mode_label"] == "面对面调解"
@@ -174,6 +181,8 @@ def test_the_pdfs_carry_each_forms_fields(injury: tuple[Station, int], tmp_path:
                              "2026年3月2日"],
         ("acceptance_register", 1): ["受理登记表", "公安机关移送", "劳动争议（工伤）", "2026年3月2日"],
         ("rights_notice", 1): ["当事人权利义务告知书", "选择或者接受人民调解员", "十五日内未达成调解协议"],
+        ("investigation_record", 1): ["调查记录", "地点青田县人民医院", "参加人叶某、镇劳动保障所",
+                                      "被调查人主治医师王某"],
         ("investigation_record", 2): ["调查记录", "上门走访叶某家属", "上门走访", "2026年3月4日9时00分"],
         ("session_record", 1): ["调解记录", "面对面调解", "叶某、青田县温溪镇某阀门制造有限公司、镇综治中心",
                                 "核实情况核实受伤经过与医疗费单据", "双方同意按工伤保险待遇标准协商",

@@ -20,7 +20,7 @@ from mediation.engine import Engine as WorkflowEngine
 from mediation.engine import _Token
 from mediation.enums import Role
 from mediation.errors import ConflictError, InvalidTransition, NotFound, PermissionDenied, ValidationError
-from mediation.models import CaseClock, Enterprise
+from mediation.models import Case, CaseClock, Enterprise
 from mediation.services import GENESIS_HASH, UnitOfWork, event_hash, event_hash_fields, fire, sweep
 
 from .journeys import DATA, PATHS, TERMS, Station, open_station, shared_station
@@ -500,10 +500,13 @@ def test_the_engine_keeps_no_case_after_firing_on_many(database, station, regist
     for case_id in ids:
         station.fire(case_id, "accept", {"severity": "simple"})
     assert len(engine._machines) == 2
-    for machine, _lock in engine._machines.values():
-        assert machine.models == []
+    for attached in engine._machines.values():
+        assert attached.machine.models == [attached.token]  # its one stand-in, no case's
+        assert attached.token.case is None and attached.token.data is None
     gc.collect()
-    assert not [o for o in gc.get_objects() if isinstance(o, _Token)]
+    tokens = [o for o in gc.get_objects() if isinstance(o, _Token)]  # this engine's and other tests' engines'
+    assert all(t.case is None and t.data is None for t in tokens)
+    assert not [o for o in gc.get_objects() if isinstance(o, Case) and o.id in set(ids)]
     for name in WORKFLOWS:
         assert engine.available(registry.get(name), station.case(ids[0])) is not None
     assert len(engine._machines) == 2

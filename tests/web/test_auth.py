@@ -20,6 +20,15 @@ def test_login_page_is_chinese_by_default(client):
     assert "登录" in page
 
 
+def test_login_page_leads_the_public_to_filing_status_and_verification(client):
+    page = client.get("/login").get_data(as_text=True)
+    for path, label in (("/public/file", "网上申请调解"), ("/public/status", "查询"), ("/verify", "文书核验")):
+        assert f'href="{path}"' in page, path
+        assert label in page
+    for path in ("/public/file", "/public/status", "/verify"):
+        assert client.get(path).status_code == 200, path
+
+
 def test_pages_need_a_login(client):
     response = client.get("/ledger")
     assert response.status_code == 302
@@ -136,3 +145,37 @@ def test_passwords_are_hashed_with_scrypt_and_old_hashes_upgraded(session, make_
     session.commit()
 
 
+
+
+def test_wrong_passwords_are_limited_per_address_and_right_ones_are_not(client, make_user):
+    officer = make_user(Role.LIAISON_OFFICER)
+    for _ in range(12):  # right passwords never count
+        assert client.post("/login", data={"username": officer.username, "password": PASSWORD}).status_code == 302
+        client.post("/logout")
+    for attempt in range(10):
+        response = client.post("/login", data={"username": f"guess{attempt}", "password": "wrong"})
+        assert response.status_code == 401
+    response = client.post("/login", data={"username": officer.username, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "操作过于频繁" in response.get_data(as_text=True)
+    assert client.get("/login").status_code == 200  # reading the form is not limited
+    other = client.application.test_client()
+    response = other.post("/login", data={"username": officer.username, "password": PASSWORD},
+                          environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert response.status_code == 302  # another address may still log in
+
+
+def test_wrong_passwords_for_one_account_are_limited_from_any_address(app, client, make_user):
+    app.config["LOGIN_ACCOUNT_FAILURE_LIMIT"] = "3 per hour"
+    officer = make_user(Role.LIAISON_OFFICER)
+    for n in range(3):
+        response = client.post("/login", data={"username": officer.username.upper() + " ", "password": "wrong"},
+                               environ_base={"REMOTE_ADDR": f"10.0.1.{n}"})
+        assert response.status_code == 401
+    response = client.post("/login", data={"username": officer.username, "password": PASSWORD},
+                           environ_base={"REMOTE_ADDR": "10.0.1.200"})
+    assert response.status_code == 429
+    other = make_user(Role.LIAISON_OFFICER)
+    response = client.post("/login", data={"username": other.username, "password": PASSWORD},
+                           environ_base={"REMOTE_ADDR": "10.0.1.201"})
+    assert response.status_code == 302  # other accounts are untouched

@@ -1,0 +1,337 @@
+"""Public document verification (文书核验, issue 5 point 4; DESIGN.md §4): ``/verify``, no login.
+
+Anyone holding a document types the code printed on it, opens the QR code of an
+agreement (``<base>/verify/<code>``), or uploads the PDF received. The answer says
+genuine, altered or unknown, and whether a newer version replaced the document; it
+names the document (kind, case number, version, date), never a party or an amount.
+The documents are issued through the services (``tests.integration.journeys``); runs
+on SQLite and on PostgreSQL (``-m db``).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import TestResponse, encode_multipart
+
+from mediation.archive import document_pdf
+from mediation.documents import qr_svg, render_html, render_pdf, verification_url
+from mediation.models import Attachment, Document
+from mediation.snapshots import from_stored
+from tests.integration.journeys import TERMS, Station, open_station
+from web.uploads import FORM_OVERHEAD
+
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
+#: The redraft: the first instalment raised from 5000 to 6000 yuan.
+TERMS_V2 = [{**TERMS[0], "text": "支付拖欠工资6000元", "amount": "6000"}, TERMS[1]]
+#: What must never appear in an answer: the parties of ``journeys.FILINGS["labour"]``, an ID number, the terms.
+PERSONAL = ("李某", "某阀门有限公司", "装配车间工人", "王某", "510824196903150379", "13800000101",
+            "支付拖欠工资", "5000", "4966", "9966")
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A labour case whose agreement was drafted twice: version 1 (superseded) and version 2, with their PDFs."""
+
+    case_number: str
+    v1: Document
+    v2: Document
+    pdf_v1: bytes
+    pdf_v2: bytes
+
+
+@pytest.fixture
+def issued(app: Flask, uow: Any, session: Any, make_user: Any, organisation: Any) -> Issued:
+    station: Station = open_station(uow, session, make_user, organisation)
+    case_id = station.file("labour", now=T0).case_id
+    station.fire(case_id, "accept", {"severity": "general"}, now=T0 + timedelta(days=1))
+    station.fire(case_id, "draft_agreement", {"terms": TERMS}, now=T0 + timedelta(days=3))
+    station.fire(case_id, "draft_agreement", {"terms": TERMS_V2}, now=T0 + timedelta(days=5))
+
+    def load(s: Any) -> list[Document]:
+        docs = list(s.scalars(select(Document).where(Document.case_id == case_id, Document.kind == "agreement")
+                              .order_by(Document.version)))
+        for doc in docs:
+            _ = doc.case.number
+        return docs
+
+    v1, v2 = station.read(load)
+    cache = app.config["DOCUMENT_CACHE_DIR"]
+    return Issued(v1.case.number, v1, v2, document_pdf(v1, cache), document_pdf(v2, cache))
+
+
+def upload(client: FlaskClient, data: bytes | None, filename: str = "协议书.pdf", **form: str) -> TestResponse:
+    """Post ``data`` as the file field. The body is built in memory: the test client would spool a body over
+    500 KB to a temporary file it never closes."""
+    fields = MultiDict(form)
+    if data is not None:
+        fields.add("pdf", FileStorage(io.BytesIO(data), filename, content_type="application/pdf"))
+    boundary, body = encode_multipart(fields)
+    return client.post("/verify/upload", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def check_code(client: FlaskClient, code: str) -> TestResponse:
+    return client.post("/verify", data={"code": code})
+
+
+def answer_of(page: str) -> str:
+    """The answer section's text (tags dropped, whitespace squeezed), '' when the page shows none."""
+    found = re.search(r'<section class="panel verify-result".*?</section>', page, re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(0))) if found else ""
+
+
+def record_of(page: str) -> dict[str, str]:
+    """The answer's table of the document: column heading → cell text; {} when the answer names none."""
+    table = re.search(r'<table class="verify-record">.*?</table>', page, re.S)
+    if table is None:
+        return {}
+    heads = re.findall(r"<th[^>]*>([^<]*)</th>", table.group(0))
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", table.group(0), re.S)]
+    return dict(zip(heads, cells, strict=True))
+
+
+def error_of(page: str, field: str) -> str:
+    found = re.search(rf'id="{re.escape(field)}-error"[^>]*>([^<]*)<', page)
+    return found.group(1) if found else ""
+
+
+def assert_nothing_personal(page: str) -> None:
+    for text in PERSONAL:
+        assert text not in page, text
+
+
+def fullwidth(text: str) -> str:
+    """``text`` typed with a Chinese input method: letters, digits and dashes in their full-width forms."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def test_a_genuine_pdf_is_named_without_anything_personal(client: FlaskClient, issued: Issued) -> None:
+    response = upload(client, issued.pdf_v2)
+    page = response.get_data(as_text=True)
+    answer = answer_of(page)
+    assert response.status_code == 200
+    assert "文书真实" in answer and "逐字一致" in answer and "已被取代" not in answer
+    assert record_of(page) == {"文书": "调解协议书", "案件编号": issued.case_number, "版本": "2",
+                               "出具日期": "2026-03-07", "校验码": issued.v2.verification_code}  # day 5, Beijing
+    assert_nothing_personal(page)
+
+
+def test_an_earlier_version_is_genuine_but_superseded(client: FlaskClient, issued: Issued) -> None:
+    page = upload(client, issued.pdf_v1).get_data(as_text=True)
+    answer = answer_of(page)
+    assert "文书真实" in answer and "此版本已被取代" in answer and "第 2 版" in answer and "2026-03-07" in answer
+    record = record_of(page)
+    assert (record["版本"], record["出具日期"], record["校验码"]) == ("1", "2026-03-05", issued.v1.verification_code)
+
+
+def test_a_pdf_whose_text_was_changed_is_altered(client: FlaskClient, issued: Issued) -> None:
+    """A forger's re-render of a changed agreement under the original's digest and code: same code, other text."""
+    context = from_stored(issued.v2.context)
+    context["agreement"]["terms"][0]["amount"] = "60000"
+    forged = render_pdf("agreement", context, digest=issued.v2.digest)
+    response = upload(client, forged)
+    page = response.get_data(as_text=True)
+    answer = answer_of(page)
+    assert response.status_code == 200
+    assert "文书已被改动" in answer and "文书真实" not in answer
+    assert issued.v2.verification_code in answer and issued.case_number in answer
+    assert "60000" not in page and "60,000" not in page
+    assert_nothing_personal(page)
+
+
+def test_a_pdf_no_document_was_issued_as_is_unknown(client: FlaskClient, issued: Issued) -> None:
+    context = from_stored(issued.v2.context)
+    context["case"]["number"] = "（2026）温溪警调字第9999号"
+    never_issued = render_pdf("agreement", context)
+    answer = answer_of(upload(client, never_issued).get_data(as_text=True))
+    assert "无法识别的文书" in answer and issued.case_number not in answer and "9999" not in answer
+
+
+def test_the_code_alone_names_the_document_it_was_issued_for(client: FlaskClient, issued: Issued) -> None:
+    response = check_code(client, issued.v2.verification_code)
+    page = response.get_data(as_text=True)
+    answer = answer_of(page)
+    assert response.status_code == 200
+    assert "该校验码的文书已出具" in answer and "不能证明" in answer  # a code does not prove the words
+    assert "调解协议书" in answer and issued.case_number in answer and "2026-03-07" in answer
+    assert_nothing_personal(page)
+    superseded = answer_of(check_code(client, issued.v1.verification_code).get_data(as_text=True))
+    assert "此版本已被取代" in superseded
+
+
+@pytest.mark.parametrize("typed", [
+    lambda c: c.lower(),
+    lambda c: c.replace("-", ""),
+    lambda c: " ".join(c.split("-")).lower(),
+    lambda c: f"  {c[:9]} - {c[10:]}  ",
+    fullwidth,
+    lambda c: fullwidth(c.lower()).replace("－", "　"),
+], ids=["lower", "no-dashes", "spaces", "stray-spaces", "full-width", "full-width-lower-ideographic-space"])
+def test_a_code_is_found_however_it_is_typed(client: FlaskClient, issued: Issued, typed: Any) -> None:
+    code = issued.v2.verification_code
+    response = check_code(client, typed(code))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and issued.case_number in answer_of(page)
+    assert f'value="{code}"' in page  # the field shows the code as printed
+
+
+def test_an_unknown_code_says_so(client: FlaskClient, issued: Issued) -> None:
+    response = check_code(client, "0000-0000-0000-0000")
+    answer = answer_of(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert "校验码不存在" in answer and "0000-0000-0000-0000" in answer and issued.case_number not in answer
+
+
+@pytest.mark.parametrize(("typed", "message"), [
+    ("", "请输入文书上印的校验码"),
+    ("   ", "请输入文书上印的校验码"),
+    ("1A2B-3C4D", "16位字母"),
+    ("GHIJ-KLMN-OPQR-STUV", "16位字母"),
+    ("1A2B-3C4D-5E6F-7A8B-9C0D", "16位字母"),
+    ("x" * 5000, "16位字母"),
+    ("<script>alert(1)</script>", "16位字母"),
+])
+def test_a_malformed_code_is_a_field_error(client: FlaskClient, organisation: Any, typed: str, message: str) -> None:
+    response = check_code(client, typed)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and message in error_of(page, "code")
+    assert answer_of(page) == "" and "<script>alert(1)" not in page
+
+
+def test_the_qr_code_opens_the_page_with_the_code_filled_in_and_the_answer(client: FlaskClient,
+                                                                          issued: Issued) -> None:
+    code = issued.v2.verification_code
+    url = verification_url(code)
+    # The agreement's QR code is the one of this URL (what mediation.documents prints).
+    assert str(qr_svg(url)) in render_html("agreement", from_stored(issued.v2.context), digest=issued.v2.digest)
+    path = urlsplit(url).path
+    assert path == f"/verify/{code}"
+    response = client.get(path)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and f'value="{code}"' in page
+    assert "该校验码的文书已出具" in answer_of(page) and issued.case_number in answer_of(page)
+    assert_nothing_personal(page)
+    assert client.get(path.lower()).status_code == 200
+    bad = client.get("/verify/not-a-code")
+    assert bad.status_code == 400 and "16位字母" in error_of(bad.get_data(as_text=True), "code")
+    unknown = client.get("/verify/0000-0000-0000-0000")
+    assert unknown.status_code == 200 and "校验码不存在" in answer_of(unknown.get_data(as_text=True))
+
+
+def test_the_blank_page_and_the_links_to_it(client: FlaskClient, organisation: Any) -> None:
+    response = client.get("/verify")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "文书核验" in page and answer_of(page) == ""
+    assert 'action="/verify"' in page and 'action="/verify/upload"' in page and 'enctype="multipart/form-data"' in page
+    for public_page in ("/public/status", "/public/file"):
+        assert 'href="/verify"' in client.get(public_page).get_data(as_text=True), public_page
+    assert client.get("/verify/upload").headers["Location"] == "/verify"
+
+
+@pytest.mark.parametrize(("data", "filename", "status", "message"), [
+    (None, None, 400, "请选择文书的PDF文件"),
+    (b"", "空.pdf", 400, "文件是空的"),
+    (b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "照片.pdf", 400, "不是PDF文件"),
+    (b"<html>%PDF-1.7</html>", "网页.pdf", 400, "不是PDF文件"),
+    (b"%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage", "坏.pdf", 400, "无法读取"),
+])
+def test_an_upload_that_cannot_be_checked_is_a_field_error(client: FlaskClient, organisation: Any,
+                                                           data: bytes | None, filename: str | None,
+                                                           status: int, message: str) -> None:
+    response = upload(client, data, filename or "")
+    page = response.get_data(as_text=True)
+    assert response.status_code == status and message in error_of(page, "pdf"), error_of(page, "pdf")
+    assert answer_of(page) == "" and "Traceback" not in page
+
+
+def test_a_damaged_copy_of_a_real_pdf_is_refused_or_answered_never_a_500(client: FlaskClient,
+                                                                          issued: Issued) -> None:
+    half = issued.pdf_v2[: len(issued.pdf_v2) // 2]
+    response = upload(client, half)
+    assert response.status_code == 400 and "无法读取" in error_of(response.get_data(as_text=True), "pdf")
+    flipped = bytearray(issued.pdf_v2)
+    for i in range(len(flipped) // 3, len(flipped), 97):
+        flipped[i] ^= 0x5A
+    response = upload(client, bytes(flipped))
+    assert response.status_code in (200, 400) and "文书真实" not in answer_of(response.get_data(as_text=True))
+
+
+def test_a_file_over_the_limit_gets_a_field_error_and_413(app: Flask, client: FlaskClient, issued: Issued) -> None:
+    app.config["UPLOAD_MAX_BYTES"] = 1024 * 1024  # 1 MB here; 20 MB in production
+    over = issued.pdf_v2 + b"\0" * (1024 * 1024)  # over the file limit, within the request's room for the form
+    response = upload(client, over)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413 and "文件超过 1 MB" in error_of(page, "pdf")
+    huge = b"%PDF-1.7\n" + b"\0" * (1024 * 1024 + FORM_OVERHEAD)  # over the request limit: refused before the view
+    response = upload(client, huge)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413 and "文件超过 1 MB" in error_of(page, "pdf") and "文书核验" in page
+
+
+def test_nothing_uploaded_is_kept(app: Flask, client: FlaskClient, issued: Issued, read: Any, tmp_path: Path) -> None:
+    context = from_stored(issued.v2.context)
+    context["agreement"]["terms"][0]["amount"] = "70000"
+    forged = render_pdf("agreement", context, digest=issued.v2.digest)
+    count = lambda s: (s.scalar(select(func.count()).select_from(Document)),  # noqa: E731
+                       s.scalar(select(func.count()).select_from(Attachment)))
+    before = read(count)
+    assert "文书已被改动" in answer_of(upload(client, forged).get_data(as_text=True))
+    assert read(count) == before
+    stored = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert stored and all(p.read_bytes() != forged for p in stored)
+
+
+def test_code_lookups_and_uploads_share_one_rate_limit(app: Flask, client: FlaskClient, issued: Issued) -> None:
+    app.config["PUBLIC_VERIFY_LIMIT"] = "4 per hour"
+    assert check_code(client, issued.v2.verification_code).status_code == 200
+    assert check_code(client, "nonsense").status_code == 400  # a malformed code counts too
+    assert client.get(f"/verify/{issued.v1.verification_code}").status_code == 200
+    assert upload(client, issued.pdf_v2).status_code == 200
+    for refused in (check_code(client, issued.v2.verification_code), upload(client, issued.pdf_v2),
+                    client.get(f"/verify/{issued.v2.verification_code}")):
+        page = refused.get_data(as_text=True)
+        assert refused.status_code == 429 and "操作过于频繁" in page and "Traceback" not in page
+        assert issued.case_number not in page
+    assert client.get("/verify").status_code == 200  # reading the form is not limited
+    other_address = client.post("/verify", data={"code": issued.v2.verification_code},
+                                environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert other_address.status_code == 200
+
+
+def test_the_page_in_english(client: FlaskClient, issued: Issued) -> None:
+    client.post("/locale", data={"locale": "en", "next": "/verify"})
+    page = client.get("/verify").get_data(as_text=True)
+    assert '<html lang="en">' in page and "Verify a document" in page and "How verification works" in page
+    answer = answer_of(upload(client, issued.pdf_v1).get_data(as_text=True))
+    assert "Genuine" in answer and "Mediation agreement" in answer and "This version has been superseded." in answer
+    answer = answer_of(client.get(f"/verify/{issued.v2.verification_code}").get_data(as_text=True))
+    assert "This code was issued" in answer and issued.case_number in answer
+    response = check_code(client, "12")
+    assert "16 letters (A–F) and digits" in error_of(response.get_data(as_text=True), "code")
+    response = upload(client, b"not a pdf", "x.pdf")
+    assert "This file is not a PDF" in error_of(response.get_data(as_text=True), "pdf")
+
+
+def test_the_forms_need_the_csrf_token(app: Flask, client: FlaskClient, issued: Issued) -> None:
+    app.config["WTF_CSRF_ENABLED"] = True
+    refused = check_code(client, issued.v2.verification_code)
+    assert refused.status_code == 400 and issued.case_number not in refused.get_data(as_text=True)
+    refused = upload(client, issued.pdf_v2)
+    assert refused.status_code == 400 and "文书真实" not in refused.get_data(as_text=True)
+    page = client.get("/verify").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post("/verify", data={"code": issued.v2.verification_code, "csrf_token": token})
+    assert response.status_code == 200 and issued.case_number in answer_of(response.get_data(as_text=True))
+    response = upload(client, issued.pdf_v2, csrf_token=token)
+    assert response.status_code == 200 and "文书真实" in answer_of(response.get_data(as_text=True))

@@ -1,0 +1,214 @@
+"""Long documents rendered in the background (后台生成文书): the progress page, its JSON, the retry.
+
+A dossier (卷宗) whose PDF is not cached is not rendered while the request waits: the download
+link queues its render (``mediation.tasks``) and sends the user to a page that shows how far it
+has gone — polled by ``static/render.js``, refreshed by ``<meta http-equiv=refresh>`` without
+JavaScript — and offers the PDF when it is done. The queue is set up here for the app:
+``QUEUE_URL`` (default ``MEDIATION_QUEUE_URL``; unset: the embedded queue). A queue on this
+host (SQLite) is consumed by ``QUEUE_WORKERS`` threads of this process when ``QUEUE_CONSUMER``
+is true, which it is unless the app is testing or ``MEDIATION_QUEUE_CONSUMER=0``. A testing
+app's queue is in memory unless the test names one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from mediation import archive, queries, tasks
+from mediation.errors import NotFound
+from mediation.models import Case, Document
+
+from .auth import current
+from .extensions import mediation
+
+bp = Blueprint("renders", __name__)
+log = logging.getLogger(__name__)
+
+#: Seconds between two refreshes of the progress page without JavaScript.
+REFRESH_SECONDS = 3
+STAGE_LABELS = {
+    tasks.QUEUED: _l("Waiting for a worker"),
+    archive.PREPARING: _l("Preparing the contents"),
+    archive.LAYOUT: _l("Laying out the pages"),
+    archive.WRITING: _l("Writing the PDF"),
+    tasks.DONE: _l("Ready"),
+    tasks.FAILED: _l("Failed"),
+}
+
+
+def init_app(app: Flask) -> None:
+    """Build the app's task queue (``app.extensions["task_queue"]``), start its in-process consumer
+    when configured, and register the progress pages."""
+    # A testing app keeps its queue in memory (and ignores MEDIATION_QUEUE_URL) unless the test names one.
+    app.config.setdefault("QUEUE_URL", "memory://" if app.testing else tasks.queue_url())
+    consumer_env = os.environ.get("MEDIATION_QUEUE_CONSUMER")
+    app.config.setdefault("QUEUE_CONSUMER", consumer_env != "0" if consumer_env else not app.testing)
+    app.config.setdefault("QUEUE_WORKERS", 1)
+    app.config.setdefault("NOTICE_LOG", None)
+    svc = app.extensions["mediation"]
+    work = tasks.Work(
+        session_factory=svc.session_factory, engine=svc.engine, cache_dir=app.config.get("DOCUMENT_CACHE_DIR"),
+        notice_log=app.config["NOTICE_LOG"] or tasks.DEFAULT_LOG,
+    )
+    queue = tasks.build_queue(app.config["QUEUE_URL"], app.config["DATABASE_URL"], work)
+    app.extensions["task_queue"] = queue
+    if queue.local and app.config["QUEUE_CONSUMER"]:
+        queue.start_in_process(int(app.config["QUEUE_WORKERS"]))
+    # A long document's link may lead to the progress page, so the case page does not mark it ``download``.
+    app.jinja_env.globals["renders_in_background"] = tasks.renders_in_background
+    app.register_blueprint(bp)
+
+
+@bp.before_request
+def _require_login() -> ResponseReturnValue | None:
+    """As on every case page: a logged-in user, else the log-in page (and back)."""
+    from .cases import _require_login as require_login
+
+    return require_login()
+
+
+def task_queue() -> tasks.TaskQueue:
+    """The current app's task queue."""
+    found: tasks.TaskQueue = current_app.extensions["task_queue"]
+    return found
+
+
+def _cache_dir() -> Any:
+    return current_app.config.get("DOCUMENT_CACHE_DIR")
+
+
+def _visible(case_id: int, document_id: int) -> tuple[Document, Case] | None:
+    """The document and its case when the user may download it (the download's policy), else None."""
+    svc = mediation()
+    with svc.reader() as uow:
+        try:
+            doc, case = queries.visible_document(uow.session, current(), case_id, document_id)
+        except NotFound:
+            return None
+        uow.session.expunge(doc)  # its loaded context stays usable after the transaction
+        uow.session.expunge(case)
+    return doc, case
+
+
+def waiting_page(doc: Document, case_id: int) -> ResponseReturnValue | None:
+    """For the download route: a redirect to the progress page when ``doc`` is long and not cached
+    (its render queued), else None (send the PDF now; a queue that cannot be reached renders now too)."""
+    if not tasks.renders_in_background(doc.kind) or archive.is_cached(doc, _cache_dir()):
+        return None
+    try:
+        status = task_queue().request_render(doc)
+    except tasks.QueueUnavailable as exc:
+        log.warning("rendering document %s while the request waits: %s", doc.id, exc)
+        return None
+    if status.state == tasks.DONE:
+        # Rendered elsewhere yet not in this cache: the cache is not shared with the worker, or was emptied.
+        log.warning("document %s was rendered but is not in %s; rendering it here", doc.id, _cache_dir())
+        return None
+    return redirect(url_for("renders.progress", case_id=case_id, document_id=doc.id), 303)
+
+
+def _status(doc: Document) -> tuple[tasks.RenderStatus, bool]:
+    """The document's render status, a render queued if none was asked for; and whether the PDF is ready here."""
+    queue = task_queue()
+    if archive.is_cached(doc, _cache_dir()):
+        try:
+            stored = queue.render_status(doc)
+        except tasks.QueueUnavailable:
+            stored = None
+        return (stored if stored is not None and stored.state == tasks.DONE else tasks.RenderStatus(tasks.DONE)), True
+    status = queue.render_status(doc) or queue.request_render(doc)
+    if status.stalled(queue.clock()):
+        status = tasks.RenderStatus(
+            tasks.FAILED, status.pages, _("The render stopped without finishing: the worker may have been stopped."),
+            status.queued_at, status.updated_at,
+        )
+    return status, False
+
+
+def _describe(doc: Document, case: Case, status: tasks.RenderStatus, ready: bool) -> dict[str, Any]:
+    """What the page and the JSON say of a render."""
+    queue = task_queue()
+    state = tasks.DONE if ready else status.state
+    if ready or state == tasks.DONE:
+        detail = _("%(pages)d pages.", pages=status.pages) if status.pages else ""
+    elif state == archive.LAYOUT:
+        detail = _("%(pages)d pages laid out so far.", pages=status.pages)
+    elif state == tasks.QUEUED and status.waiting_long(queue.clock()):
+        detail = _("No worker has taken it yet: the background workers may be busy or stopped.")
+    else:
+        detail = ""
+    return {
+        "state": state,
+        "label": str(STAGE_LABELS.get(state, state)),
+        "detail": detail,
+        "pages": status.pages,
+        "percent": 100 if ready else status.percent,
+        "done": state == tasks.DONE,
+        "failed": state == tasks.FAILED,
+        "message": status.message if state == tasks.FAILED else "",
+        "download": url_for("cases.document", case_id=case.id, document_id=doc.id),
+        "progress": url_for("renders.progress", case_id=case.id, document_id=doc.id),
+    }
+
+
+@bp.get("/cases/<int:case_id>/documents/<int:document_id>/render")
+def progress(case_id: int, document_id: int) -> ResponseReturnValue:
+    """The progress page of a long document's render: stage, pages, then the download (or the error and a retry)."""
+    found = _visible(case_id, document_id)
+    if found is None:
+        abort(404)
+    doc, case = found
+    if not tasks.renders_in_background(doc.kind):
+        return redirect(url_for("cases.document", case_id=case_id, document_id=document_id))
+    try:
+        status, ready = _status(doc)
+    except tasks.QueueUnavailable as exc:
+        log.warning("the progress of document %s cannot be read: %s", doc.id, exc)
+        return redirect(url_for("cases.document", case_id=case_id, document_id=document_id))
+    described = _describe(doc, case, status, ready)
+    return render_template(
+        "cases/render_progress.html", doc=doc, case=case, status=described,
+        refresh=None if described["done"] or described["failed"] else REFRESH_SECONDS,
+        filename=archive.document_filename(doc, case.number),
+    )
+
+
+@bp.get("/cases/<int:case_id>/documents/<int:document_id>/render.json")
+def progress_json(case_id: int, document_id: int) -> ResponseReturnValue:
+    """The render's status as JSON: ``{state, label, detail, pages, percent, done, failed, message, download}``."""
+    found = _visible(case_id, document_id)
+    if found is None:
+        return jsonify(error="not_found", message=_("No such document.")), 404
+    doc, case = found
+    if not tasks.renders_in_background(doc.kind):
+        return jsonify(_describe(doc, case, tasks.RenderStatus(tasks.DONE), True))
+    try:
+        status, ready = _status(doc)
+    except tasks.QueueUnavailable:
+        status, ready = tasks.RenderStatus(tasks.FAILED, message=_("The task queue cannot be reached.")), False
+    response = jsonify(_describe(doc, case, status, ready))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/cases/<int:case_id>/documents/<int:document_id>/render")
+def retry(case_id: int, document_id: int) -> ResponseReturnValue:
+    """Queue the render again after it failed or stalled (a render still running is left alone)."""
+    found = _visible(case_id, document_id)
+    if found is None:
+        abort(404)
+    doc = found[0]
+    if tasks.renders_in_background(doc.kind) and not archive.is_cached(doc, _cache_dir()):
+        try:
+            task_queue().retry_render(doc)
+        except tasks.QueueUnavailable as exc:
+            log.warning("document %s could not be queued again: %s", doc.id, exc)
+            return redirect(url_for("cases.document", case_id=case_id, document_id=document_id))
+    return redirect(url_for("renders.progress", case_id=case_id, document_id=document_id))

@@ -13,6 +13,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache as memoise
@@ -30,6 +31,8 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "documents"
 PREPARING, LAYOUT, WRITING = "preparing", "layout", "writing"
 #: ``progress(stage, pages)``: ``stage`` one of PREPARING, LAYOUT, WRITING; ``pages`` laid out so far.
 Progress = Callable[[str, int], None]
+#: Seconds between two reports of pages laid out within one stage (a stage change is reported at once).
+REPORT_EVERY = 1.0
 #: WeasyPrint announces its steps on this logger at INFO ("Step 5 - Creating layout - Page 3", "Step 6 - Creating PDF").
 _WEASYPRINT_PROGRESS = logging.getLogger("weasyprint.progress")
 _listening_lock = threading.Lock()
@@ -67,7 +70,12 @@ def is_cached(document: Document, cache_dir: Path | None = None) -> bool:
 
 
 class _ProgressRelay(logging.Handler):
-    """Turns WeasyPrint's step messages, logged by one thread, into ``progress(stage, pages)`` calls."""
+    """Turns WeasyPrint's step messages, logged by one thread, into ``progress(stage, pages)`` calls.
+
+    The render runs under the process-wide render lock, and a report may go to a slow store (Redis),
+    so it reports each stage change and the pages at most every ``REPORT_EVERY`` seconds, and nothing
+    more after a report fails (the render goes on).
+    """
 
     def __init__(self, progress: Progress, thread: int) -> None:
         super().__init__(logging.INFO)
@@ -75,6 +83,9 @@ class _ProgressRelay(logging.Handler):
         self.thread = thread
         self.pages = 0
         self.stage = PREPARING
+        self.reported_stage = ""
+        self.reported_at = float("-inf")
+        self.broken = False
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.thread != self.thread:
@@ -91,10 +102,15 @@ class _ProgressRelay(logging.Handler):
             self.report()
 
     def report(self) -> None:
+        now = time.monotonic()
+        if self.broken or (self.stage == self.reported_stage and now - self.reported_at < REPORT_EVERY):
+            return
+        self.reported_stage, self.reported_at = self.stage, now
         try:
             self.progress(self.stage, self.pages)
-        except Exception:  # a lost progress report never stops the render
-            log.warning("could not record the progress of a render", exc_info=True)
+        except Exception:  # a lost progress report never stops the render; no more are tried
+            self.broken = True
+            log.warning("could not record the progress of a render; rendering on without reporting", exc_info=True)
 
 
 @contextmanager

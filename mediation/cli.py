@@ -202,12 +202,35 @@ def serve(host: str, port: int, workers: int, database: str | None) -> None:
 
 
 def run_gunicorn(app_factory: Callable[[], Any], options: dict[str, Any]) -> None:
-    """Run ``app_factory()`` under gunicorn with ``options``; each worker builds its own app."""
+    """Run ``app_factory()`` under gunicorn with ``options`` (gunicorn settings); each worker builds its own app.
+
+    Each worker, once it runs, starts consuming the app's embedded task queue (``web.renders.start_consumer``:
+    threads of that worker) and stops it when it exits (``worker_exit``: the running task finishes first).
+    """
     from gunicorn.app.base import BaseApplication
+
+    def with_queue(worker: Any) -> Any:
+        """The worker's app when it is the web app with a task queue (else None)."""
+        wsgi = getattr(worker, "wsgi", None)
+        return wsgi if "task_queue" in getattr(wsgi, "extensions", {}) else None
+
+    def started(worker: Any) -> None:
+        if (app := with_queue(worker)) is not None:
+            from web.renders import start_consumer
+
+            start_consumer(app)
+
+    def exiting(_server: Any, worker: Any) -> None:
+        if (app := with_queue(worker)) is not None:
+            from web.renders import stop_consumer
+
+            stop_consumer(app)
+
+    hooks = {"post_worker_init": started, "worker_exit": exiting}
 
     class _Server(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
         def load_config(self) -> None:
-            for key, value in options.items():
+            for key, value in {**hooks, **options}.items():
                 self.cfg.set(key, value)
 
         def load(self) -> Any:

@@ -84,13 +84,13 @@ def worker_command(workers: int, queue: str | None, periodic: bool, log_path: Pa
     (`mediation serve`) already consumes itself: a second consumer is optional there.
     """
     from .delivery import DEFAULT_LOG
-    from .tasks import QueueError, QueueUnavailable, Work, build_queue, queue_url
+    from .tasks import QueueError, QueueUnavailable, TaskContext, build_queue, queue_url
 
     url = _url(database)
     chosen = queue_url(queue)
     with database_errors(url):
         uow = _unit_of_work(url)
-    work = Work(uow.session_factory, uow.engine, notice_log=log_path or DEFAULT_LOG)
+    work = TaskContext(uow.session_factory, uow.engine, notice_log=log_path or DEFAULT_LOG)
     try:
         task_queue = build_queue(chosen, url, work)
         pending = task_queue.check()
@@ -100,12 +100,20 @@ def worker_command(workers: int, queue: str | None, periodic: bool, log_path: Pa
     if chosen is None:
         click.echo("MEDIATION_QUEUE_URL is not set: consuming the embedded queue, which the web process "
                    "consumes too (set MEDIATION_QUEUE_URL=redis://host:6379/0 for workers on other hosts).")
+    consumer = task_queue.consumer(workers, periodic=periodic)
+    if not periodic:
+        scheduled = "off"
+    elif task_queue.scheduling:
+        scheduled = "on"
+    else:
+        scheduled = "left to the process that schedules them already (a web process)"
     click.echo(f"Worker on {task_queue.location} with {workers} thread(s), database {hide_password(url)}; "
-               f"{pending} task(s) waiting; periodic sweep and deliveries {'on' if periodic else 'off'}.")
+               f"{pending} task(s) waiting; periodic sweep and deliveries {scheduled}.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        task_queue.consumer(workers, periodic=periodic).run()
+        consumer.run()
     finally:
+        task_queue.release_scheduler()
         _dispose(uow)
 
 

@@ -192,7 +192,13 @@ class CaseNumberCounter(Base):
 
 
 class Case(Base):
-    """A dispute in the ledger (纠纷案件 / 台账记录)."""
+    """A dispute in the ledger (纠纷案件 / 台账记录).
+
+    Its organisation, enterprise, area, filer, mediator, documents, clocks and events are
+    read through relationships but written through the ``*_id`` columns (``case_id`` on the
+    rows): those relationships are view-only, so the unit of work skips them on the engine's
+    hot path, and writing through one raises ``AttributeError`` (``_refuse_writes``).
+    """
 
     __tablename__ = "cases"
     __table_args__ = (
@@ -620,6 +626,27 @@ def case_party_key(case: Case, pending: Iterable[Party] = ()) -> str:
     parties = sorted({*case.parties, *pending}, key=lambda p: (p.position, p.id or 0))
     applicants = [p.name for p in parties if p.role is PartyRole.APPLICANT] or [p.name for p in parties]
     return names_pinyin_key(applicants)
+
+
+def _refuse_writes(attribute: Any, column: str) -> None:
+    """Make a view-only relationship raise ``AttributeError`` when written to, naming the column to set."""
+    message = f"{attribute} is read-only: set {column} instead"
+
+    def refuse(*_args: Any) -> None:
+        raise AttributeError(message)
+
+    for kind in ("set", "append", "remove"):
+        if kind == "set" or attribute.property.uselist:
+            event.listen(attribute, kind, refuse)
+
+
+for _attribute, _column in (
+    (Case.organisation, "organisation_id"), (Case.enterprise, "enterprise_id"), (Case.area, "area_id"),
+    (Case.filed_by, "filed_by_id"), (Case.assigned_to, "assigned_to_id"),
+    (Case.documents, "Document.case_id"), (Case.clocks, "CaseClock.case_id"), (Case.events, "Event.case_id"),
+    (Event.case, "case_id"), (Event.actor, "actor_id"),
+):
+    _refuse_writes(_attribute, _column)
 
 
 def _changed(obj: Base, names: tuple[str, ...]) -> bool:

@@ -21,6 +21,18 @@ Tasks:
   already queued or running starts no second one (``put_if_empty`` claims the key).
 - ``sweep`` every minute: ``services.sweep`` in batches, as ``mediation sweep`` does.
 - ``deliver`` every minute: ``delivery.deliver``, as ``mediation deliver`` does.
+- ``forget_renders`` daily at 03:17: removes render statuses not updated for ``FORGET_AFTER_DAYS``
+  days (the PDF stays in the cache; a status is only needed while a render runs or just after).
+
+Renders go first (``RENDER_PRIORITY``; Redis uses huey's priority storage, which needs Redis 5).
+The periodic tasks expire ``PERIODIC_EXPIRES`` seconds after they were queued: when a slow
+delivery holds the workers, the runs that piled up behind it are dropped, not run one after another.
+
+Where the scheduler runs: a consumer schedules the periodic tasks only while it holds the
+scheduler lock, a file beside a queue on this host (``<queue file>.scheduler.lock``): of the
+web processes and ``mediation worker`` consuming one embedded queue, one schedules. On Redis
+each ``mediation worker`` schedules unless started with ``--no-periodic`` (run one with it on;
+duplicates are harmless, see below, and expire).
 
 Both periodic tasks are safe when several workers (or the consumers of several web processes)
 run them at once: rows are taken with SKIP LOCKED on PostgreSQL, SQLite lets one writer at a
@@ -30,6 +42,7 @@ mid-run leaves nothing behind that would stop the next run.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
 import os
@@ -39,10 +52,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
-from huey.consumer import Consumer
+from huey import Huey, MemoryHuey, PriorityRedisHuey, SqliteHuey, crontab
+from huey.consumer import Consumer, ConsumerStopped
 from redis import ConnectionPool
 from redis.exceptions import RedisError
 from sqlalchemy.engine import make_url
@@ -52,6 +65,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import archive
 from .db import INSTANCE_DIR, normalise_url
 from .delivery import DEFAULT_LOG
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover  # not on Windows: every consumer schedules
+    fcntl = None  # type: ignore[assignment]
 from .engine import Engine
 from .errors import MediationError
 from .models import Document
@@ -66,14 +84,24 @@ QUEUE_NAME = "mediation"
 #: Kinds rendered in the background when their PDF is not cached: the dossier (卷宗) holds every document of
 #: the case in one file. Other documents are one or two pages and render while the request waits.
 LONG_KINDS = frozenset({"dossier"})
-#: A render that has reported nothing for this many seconds has stopped (its worker was killed): it may be retried.
+#: A running render that has reported nothing for this many seconds has stopped (its worker was killed), as
+#: has a queued one whose task is no longer in the queue: it may be retried. A queued render whose task
+#: still waits is never stalled.
 STALE_AFTER = 300.0
+#: Seconds after which a queued sweep or delivery that no worker took is dropped (the next minute queues another).
+PERIODIC_EXPIRES = 60
+#: Renders are taken before the periodic tasks (higher first; huey's default is 0).
+RENDER_PRIORITY = 10
+#: Render statuses not updated for this many days are removed by the daily ``forget_renders`` task.
+FORGET_AFTER_DAYS = 7
 #: Queued this many seconds with no worker taking it: the page says the worker may be busy or stopped.
 SLOW_START = 30.0
 #: Clocks the sweep acts on per transaction.
 SWEEP_BATCH = 500
 
 QUEUED, DONE, FAILED = "queued", "done", "failed"
+#: The states of a render a worker is working on: only these can stall.
+RUNNING = frozenset({archive.PREPARING, archive.LAYOUT, archive.WRITING})
 #: The states of a render in order, and how far along each is (per cent) for the progress bar.
 PERCENT: Mapping[str, int] = {QUEUED: 0, archive.PREPARING: 10, archive.LAYOUT: 40, archive.WRITING: 85, DONE: 100}
 #: What a storage raises when Redis or the SQLite file cannot be used.
@@ -81,11 +109,12 @@ STORAGE_ERRORS: tuple[type[BaseException], ...] = (RedisError, sqlite3.Error, OS
 
 
 class QueueError(MediationError):
-    """The queue URL is not one this module knows (the message names ``MEDIATION_QUEUE_URL``)."""
+    """The task queue (任务队列) URL is not one this module knows (the message names ``MEDIATION_QUEUE_URL``)."""
 
 
 class QueueUnavailable(MediationError):
-    """The queue's storage (Redis, the SQLite file) cannot be reached; the message says which and why."""
+    """The task queue's (任务队列) storage (Redis, the SQLite file) cannot be reached; the message says
+    which and why."""
 
 
 @dataclass(frozen=True)
@@ -109,8 +138,10 @@ class RenderStatus:
         return self.state in (DONE, FAILED)
 
     def stalled(self, now: float) -> bool:
-        """Not finished, and nothing reported for ``STALE_AFTER`` seconds (the worker died or never came)."""
-        return not self.finished and now - self.updated_at > STALE_AFTER
+        """Running (preparing, laying out, writing) and nothing reported for ``STALE_AFTER`` seconds at
+        Unix time ``now``: its worker died. A queued render waits for a worker however long it takes
+        (``TaskQueue.stalled`` also finds a queued one whose task was lost)."""
+        return self.state in RUNNING and now - self.updated_at > STALE_AFTER
 
     def waiting_long(self, now: float) -> bool:
         """Still queued ``SLOW_START`` seconds after it was asked for."""
@@ -150,8 +181,9 @@ def renders_in_background(kind: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Work:
-    """What the tasks work on: the database and workflow engine, the document cache, the notice log."""
+class TaskContext:
+    """What the tasks work on (任务上下文): the database and workflow engine, the document cache
+    (``cache_dir``, None: ``MEDIATION_DOCUMENT_CACHE`` or ``instance/documents``), the notice log."""
 
     session_factory: sessionmaker[Session]
     engine: Engine
@@ -169,10 +201,21 @@ class _InProcessConsumer(Consumer):  # type: ignore[misc]  # huey is untyped
     def _set_signal_handlers(self) -> None:
         """Install none (huey's own would replace gunicorn's, and fail outside the main thread)."""
 
+    def run(self) -> None:
+        """Huey's ``run`` without its ``start``: ``TaskQueue.start_in_process`` starts the workers and the
+        scheduler before this thread runs, so a ``stop`` right after the start finds them started."""
+        health_check = time.monotonic()
+        while True:
+            try:
+                health_check = self.loop(health_check)
+            except ConsumerStopped:
+                break
+        self.huey.notify_interrupted_tasks()
+
 
 @dataclass
 class TaskQueue:
-    """A huey instance with the mediation tasks registered on it, and the work they do.
+    """The task queue (任务队列): a huey instance with the mediation tasks registered on it, and the work they do.
 
     Build one with ``build_queue``. ``local``: the queue is on this host (SQLite, memory) and the web
     process consumes it (``start_in_process``); else Redis, consumed by ``mediation worker``.
@@ -180,19 +223,22 @@ class TaskQueue:
     """
 
     huey: Huey
-    work: Work
+    work: TaskContext
     location: str
     local: bool = False
     clock: Callable[[], float] = time.time
     _consumer: Consumer | None = field(default=None, init=False, repr=False)
     _thread: threading.Thread | None = field(default=None, init=False, repr=False)
+    _scheduler_lock: IO[bytes] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        task = self.huey.task
         every_minute = crontab(minute="*")
-        self.render_document = task(name="render_document")(self._render_document)
-        self.sweep = self.huey.periodic_task(every_minute, name="sweep")(self._sweep)
-        self.deliver = self.huey.periodic_task(every_minute, name="deliver")(self._deliver)
+        periodic = self.huey.periodic_task
+        self.render_document = self.huey.task(name="render_document", priority=RENDER_PRIORITY)(self._render_document)
+        self.sweep = periodic(every_minute, name="sweep", expires=PERIODIC_EXPIRES)(self._sweep)
+        self.deliver = periodic(every_minute, name="deliver", expires=PERIODIC_EXPIRES)(self._deliver)
+        self.forget_renders = periodic(crontab(minute="17", hour="3"), name="forget_renders",
+                                       expires=3600)(self._forget_renders)
 
     # --- asking for renders ----------------------------------------------------
 
@@ -221,7 +267,7 @@ class TaskQueue:
         key = status_key(document.kind, document.digest)
         current = self._get(key)
         cached = archive.is_cached(document, self.work.cache_dir)
-        if current is not None and not current.finished and not current.stalled(self.clock()):
+        if current is not None and not current.finished and not self.stalled(document, current):
             return current
         if current is not None and current.state == DONE and cached:
             return current
@@ -230,6 +276,22 @@ class TaskQueue:
         except STORAGE_ERRORS as exc:
             raise self._unavailable(exc) from exc
         return self._claim(key, document.id)
+
+    def stalled(self, document: Document, status: RenderStatus) -> bool:
+        """True when ``status`` (``document``'s) will not finish by itself: a running render silent for
+        ``STALE_AFTER`` seconds, or one queued that long whose task is no longer waiting in the queue
+        (the queue was emptied, or a worker died between taking it and starting). Raises ``QueueUnavailable``."""
+        now = self.clock()
+        if status.stalled(now):
+            return True
+        if status.state != QUEUED or now - status.updated_at <= STALE_AFTER:
+            return False
+        try:
+            waiting = self.huey.pending()
+        except STORAGE_ERRORS as exc:
+            raise self._unavailable(exc) from exc
+        return not any(task.name == "render_document" and tuple(task.args or ()) == (document.id,)
+                       for task in waiting)
 
     def documents_issued(self, issued: Sequence[IssuedDocument]) -> None:
         """Queue the renders of the long documents a committed transaction issued (``services.ISSUED_HOOK``).
@@ -312,6 +374,26 @@ class TaskQueue:
             return
         record(DONE)
 
+    def _forget_renders(self) -> int:
+        """Remove render statuses not updated for ``FORGET_AFTER_DAYS`` days (the ``forget_renders`` task);
+        how many. A document asked for again afterwards is found in the cache, or rendered anew."""
+        oldest = self.clock() - FORGET_AFTER_DAYS * 86400
+        forgotten = 0
+        for key, raw in self.huey.all_results().items():
+            name = key.decode() if isinstance(key, bytes) else str(key)
+            if not name.startswith("render:"):
+                continue
+            try:
+                status = RenderStatus.from_stored(self.huey.serializer.deserialize(raw))
+            except Exception:  # an unreadable entry is as good as an old one
+                status = None
+            if status is None or status.updated_at < oldest:
+                self.huey.delete(name)
+                forgotten += 1
+        if forgotten:
+            log.info("forget_renders: %d render status(es) removed", forgotten)
+        return forgotten
+
     def _sweep(self) -> int:
         """Act on every lapsed clock, in batches (the ``sweep`` task; what ``mediation sweep`` does)."""
         from .services import sweep, utcnow
@@ -339,19 +421,52 @@ class TaskQueue:
     # --- consumers -----------------------------------------------------------------
 
     def consumer(self, workers: int = 1, *, periodic: bool = True) -> Consumer:
-        """Huey's consumer for ``mediation worker`` (``run()`` blocks; SIGINT/SIGTERM stop it)."""
-        return Consumer(self.huey, workers=workers, periodic=periodic, worker_type="thread",
-                        max_delay=1.0, shutdown_timeout=60)
+        """Huey's consumer for ``mediation worker`` (``run()`` blocks; SIGINT/SIGTERM stop it). With
+        ``periodic`` it schedules the periodic tasks if it gets the scheduler lock (``scheduling``)."""
+        return Consumer(self.huey, workers=workers, periodic=periodic and self._take_scheduler(),
+                        worker_type="thread", max_delay=1.0, shutdown_timeout=60)
 
     def start_in_process(self, workers: int = 1, *, periodic: bool = True) -> None:
         """Consume the queue from daemon threads of this process (the embedded default's web process):
-        ``workers`` task threads and huey's scheduler (the sweep and deliveries every minute when ``periodic``)."""
+        ``workers`` task threads and, when ``periodic`` and this process gets the scheduler lock, huey's
+        scheduler (the sweep and deliveries every minute). Stopped by ``stop``, at the latest at exit."""
         if self._thread is not None and self._thread.is_alive():
             return
-        self._consumer = _InProcessConsumer(self.huey, workers=workers, periodic=periodic, worker_type="thread",
-                                            max_delay=1.0, shutdown_timeout=30)
+        self._consumer = _InProcessConsumer(self.huey, workers=workers, periodic=periodic and self._take_scheduler(),
+                                            worker_type="thread", max_delay=1.0, shutdown_timeout=25)
+        self._consumer.start()
         self._thread = threading.Thread(target=self._consumer.run, name="mediation-queue", daemon=True)
         self._thread.start()
+        atexit.register(self.stop)
+
+    @property
+    def scheduling(self) -> bool:
+        """True while this process holds the scheduler lock of a queue on this host."""
+        return self._scheduler_lock is not None
+
+    def _take_scheduler(self) -> bool:
+        """Take the scheduler lock (a file beside the queue's SQLite file) unless another process holds it;
+        whether this process may schedule. Redis, memory and systems without ``flock``: always True."""
+        if self._scheduler_lock is not None:
+            return True
+        filename = getattr(self.huey.storage, "filename", None)
+        if not filename or fcntl is None:
+            return True
+        handle = open(f"{filename}.scheduler.lock", "ab")  # noqa: SIM115  # held until ``stop``
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            log.info("another process schedules the periodic tasks of %s", self.location)
+            return False
+        self._scheduler_lock = handle
+        return True
+
+    def release_scheduler(self) -> None:
+        """Give up the scheduler lock (another process's next consumer may take it)."""
+        if self._scheduler_lock is not None:
+            self._scheduler_lock.close()
+            self._scheduler_lock = None
 
     @property
     def consuming(self) -> bool:
@@ -359,12 +474,14 @@ class TaskQueue:
         return self._thread is not None and self._thread.is_alive()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop the in-process consumer, letting a running task finish (at most ``timeout`` seconds)."""
-        if self._consumer is None or self._thread is None:
-            return
-        self._consumer.stop(graceful=True)
-        self._thread.join(timeout)
-        self._consumer = self._thread = None
+        """Stop the in-process consumer, letting a running task finish (huey waits at most 25 s, then this
+        at most ``timeout`` seconds more for its thread), and give up the scheduler lock."""
+        atexit.unregister(self.stop)
+        if self._consumer is not None and self._thread is not None:
+            self._consumer.stop(graceful=True)
+            self._thread.join(timeout)
+            self._consumer = self._thread = None
+        self.release_scheduler()
 
 
 def embedded_queue_path(database_url: str) -> Path | None:
@@ -399,7 +516,7 @@ def make_huey(url: str | None, database_url: str, name: str = QUEUE_NAME) -> tup
             except ValueError as exc:
                 raise QueueError(f"{ENV_URL}: {exc}") from exc
             shown = _hide_password(url)
-            return RedisHuey(name, results=False, connection_pool=pool), shown, False
+            return PriorityRedisHuey(name, results=False, connection_pool=pool), shown, False
         if scheme == "sqlite" and url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
             named = Path(url[len("sqlite:///"):])
             named.parent.mkdir(parents=True, exist_ok=True)
@@ -416,9 +533,11 @@ def make_huey(url: str | None, database_url: str, name: str = QUEUE_NAME) -> tup
 
 
 def _hide_password(url: str) -> str:
-    from .cli import hide_password
-
-    return hide_password(url)
+    """``url`` with its password shown as ``***`` (only the scheme of one SQLAlchemy cannot parse)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return f"{url.split('://', 1)[0]}://…" if "://" in url else "(not a URL)"
 
 
 def queue_url(configured: str | None = None) -> str | None:
@@ -426,7 +545,7 @@ def queue_url(configured: str | None = None) -> str | None:
     return configured or os.environ.get(ENV_URL) or None
 
 
-def build_queue(url: str | None, database_url: str, work: Work, *, name: str = QUEUE_NAME) -> TaskQueue:
+def build_queue(url: str | None, database_url: str, work: TaskContext, *, name: str = QUEUE_NAME) -> TaskQueue:
     """The queue at ``url`` (None: the embedded one beside ``database_url``) doing ``work``; ``name``
     is huey's name of the queue (tests give each their own on a shared Redis).
 

@@ -20,32 +20,39 @@ import io
 import logging
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import Document
 
 __all__ = [
+    "MAX_PAGES",
     "NewerIssue",
+    "OpenedPdf",
     "PublicRecord",
+    "UnreadablePdf",
     "VerifyResult",
     "document_for_code",
     "newer_issue",
     "normalise_code",
+    "open_pdf",
     "pdf_digest",
     "pdf_text_pages",
     "public_record",
-    "readable_pdf",
     "verify_pdf",
+    "verify_upload",
 ]
 
-Status = Literal["genuine", "altered", "unknown"]
+Status = Literal["genuine", "altered", "unknown", "pending"]
+#: Why a PDF is ``altered`` (or, for ``pages``, ``unknown``): its page count, or the text of a page.
+Reason = Literal["pages", "text"]
 
 _DIGEST = re.compile(r"mediation-digest:([0-9a-f]{64})")
 _CODE = re.compile(r"校验码\s*([0-9A-F]{4}(?:-[0-9A-F]{4}){3})")
@@ -55,18 +62,45 @@ _CODE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212_.·・]+")
 _CODE_HEX = re.compile(r"[0-9A-F]{16}")
 #: Longer input is not a mistyped code; it is not normalised at all.
 _CODE_MAX_INPUT = 100
+#: No issued document is longer; a longer upload is not read past its first and last page.
+MAX_PAGES = 300
+#: Page-tree nodes walked to count the pages before pypdf flattens the tree (intermediate nodes included).
+_MAX_TREE_NODES = 4 * MAX_PAGES
+#: A page whose decoded content stream is longer is not read to find the code (an issued page has a few KB).
+MAX_LOOKUP_CONTENT = 256 * 1024
+#: An uploaded page is read for comparison only when its content is at most this factor times the issued
+#: page's plus ``_CONTENT_SLACK`` bytes: pypdf's time grows with the content, and a longer one is not ours.
+_CONTENT_FACTOR = 4
+_CONTENT_SLACK = 64 * 1024
+#: The text kept of a page (characters without whitespace); an issued page has a few thousand.
+MAX_PAGE_TEXT = 50_000
 log = logging.getLogger(__name__)
+
+
+class UnreadablePdf(ValueError):
+    """The bytes are not a PDF pypdf can read (damaged, encrypted, a page tree that loops)."""
 
 
 @dataclass(frozen=True)
 class VerifyResult:
-    """What a PDF turned out to be: ``genuine``, ``altered`` (of the document named) or ``unknown``."""
+    """What a PDF turned out to be (核验结果).
+
+    ``status``: ``genuine``; ``altered`` (of the document named; ``reason`` ``pages`` when its
+    page count is not the issued one's, ``text`` when a page's text differs); ``unknown`` (no
+    issued document has its digest or code; ``reason`` ``pages`` when it also has more than
+    ``MAX_PAGES`` pages); ``pending``: the document named was found but its PDF is a long one
+    not rendered yet, so nothing was compared. ``pages`` is the upload's page count (None past
+    ``MAX_PAGES``), ``issued_pages`` the issued document's when it was compared.
+    """
 
     status: Status
     document_id: int | None = None
     case_number: str | None = None
     kind: str | None = None
     version: int | None = None
+    reason: Reason | None = None
+    pages: int | None = None
+    issued_pages: int | None = None
 
     @property
     def genuine(self) -> bool:
@@ -74,44 +108,127 @@ class VerifyResult:
         return self.status == "genuine"
 
 
-def _reader(pdf_bytes: bytes) -> PdfReader | None:
-    """A pypdf reader, or None when the bytes are not a readable PDF."""
-    try:
-        reader = PdfReader(io.BytesIO(pdf_bytes))
-        _ = len(reader.pages)
-    except Exception:  # untrusted bytes: a damaged PDF makes pypdf raise almost anything
-        log.debug("unreadable PDF", exc_info=True)
+def _count_pages(reader: PdfReader) -> int | None:
+    """The leaves of the page tree, walking at most ``_MAX_TREE_NODES`` nodes; None when there are more.
+
+    pypdf's own count flattens the whole tree first (seconds for a file of many thousand pages),
+    and ``/Count`` may lie. Raises what pypdf raises for a damaged tree, ``UnreadablePdf`` for a loop.
+    """
+    stack: list[Any] = [reader.root_object.raw_get("/Pages")]
+    seen: set[int] = set()
+    leaves = 0
+    while stack:
+        node = stack.pop()
+        ref = getattr(node, "idnum", None)
+        node = node.get_object()
+        if ref is not None:
+            if ref in seen:
+                raise UnreadablePdf("the page tree loops")
+            seen.add(ref)
+        if len(seen) > _MAX_TREE_NODES:
+            return None
+        kids = node.get("/Kids")
+        if kids is None:
+            leaves += 1
+            if leaves > MAX_PAGES:
+                return None
+        else:
+            stack.extend(kids.get_object())
+    return leaves
+
+
+def _content_length(page: PageObject) -> int:
+    """The length in bytes of a page's decoded content stream(s)."""
+    contents = page.get_contents()
+    return len(contents.get_data()) if contents is not None else 0
+
+
+class OpenedPdf:
+    """A PDF opened once for checking (待核验文书): its page count, digest and the pages' text, read on demand.
+
+    Raises ``UnreadablePdf`` when the bytes do not open as a PDF or its page tree cannot be
+    walked. ``pages`` is None when there are more than ``MAX_PAGES``. ``text(i)`` reads a
+    page once and keeps it; ``extractions`` counts the pages actually read.
+    """
+
+    def __init__(self, pdf_bytes: bytes) -> None:
+        try:
+            self._reader = PdfReader(io.BytesIO(pdf_bytes))
+            if self._reader.is_encrypted:
+                raise UnreadablePdf("the PDF is encrypted")
+            self.pages = _count_pages(self._reader)
+        except UnreadablePdf:
+            raise
+        except Exception as exc:  # untrusted bytes: a damaged PDF makes pypdf raise almost anything
+            log.debug("unreadable PDF", exc_info=True)
+            raise UnreadablePdf(str(exc) or type(exc).__name__) from exc
+        self.digest = _metadata_digest(self._reader)
+        self._texts: dict[int, str] = {}
+        self.extractions = 0
+
+    def page(self, index: int) -> PageObject:
+        """Page ``index`` (from 0, negative from the end); only when ``pages`` is known."""
+        if self.pages is None:
+            raise UnreadablePdf("the PDF has too many pages to be read")
+        return self._reader.pages[index % self.pages]
+
+    def text(self, index: int, max_content: int) -> str | None:
+        """The text of page ``index`` without whitespace (at most ``MAX_PAGE_TEXT`` characters), or None when
+        its decoded content is over ``max_content`` bytes. Raises ``UnreadablePdf`` for a damaged page."""
+        key = index % self.pages if self.pages else index
+        if key in self._texts:
+            return self._texts[key]
+        try:
+            page = self.page(key)
+            if _content_length(page) > max_content:
+                return None
+            self.extractions += 1
+            text = _WHITESPACE.sub("", page.extract_text() or "")[:MAX_PAGE_TEXT]
+        except UnreadablePdf:
+            raise
+        except Exception as exc:  # a damaged content stream, a decompression bomb…
+            log.debug("unreadable PDF page", exc_info=True)
+            raise UnreadablePdf(str(exc) or type(exc).__name__) from exc
+        self._texts[key] = text
+        return text
+
+    def printed_code(self) -> str | None:
+        """The verification code printed in the footer of the first page, else of the last; None if neither
+        has one. Reads at most those two pages, each only when its content is under ``MAX_LOOKUP_CONTENT``."""
+        if not self.pages:
+            return None
+        for index in dict.fromkeys((0, self.pages - 1)):
+            text = self.text(index, MAX_LOOKUP_CONTENT)
+            found = _CODE.search(text or "")
+            if found:
+                return found.group(1)
         return None
-    return reader
+
+
+def open_pdf(pdf_bytes: bytes) -> OpenedPdf:
+    """The PDF opened for checking (``OpenedPdf``); raises ``UnreadablePdf`` (damaged, encrypted)."""
+    return OpenedPdf(pdf_bytes)
 
 
 def _page_texts(pdf_bytes: bytes) -> list[str] | None:
     """The text of each page without whitespace, or None when the PDF or a page of it cannot be read."""
-    reader = _reader(pdf_bytes)
-    if reader is None:
-        return None
     try:
+        reader = PdfReader(io.BytesIO(pdf_bytes))
         return [_WHITESPACE.sub("", page.extract_text() or "") for page in reader.pages]
     except Exception:  # a damaged content stream, an encrypted file, a decompression bomb…
-        log.debug("unreadable PDF page", exc_info=True)
+        log.debug("unreadable PDF", exc_info=True)
         return None
-
-
-def readable_pdf(pdf_bytes: bytes) -> bool:
-    """True when the bytes open as a PDF and the text of every page can be read (not damaged, not encrypted)."""
-    return _page_texts(pdf_bytes) is not None
 
 
 def pdf_text_pages(pdf_bytes: bytes) -> list[str]:
-    """The text of each page without any whitespace (layout may differ, letters may not); [] if unreadable."""
+    """The text of each page without any whitespace (layout may differ, letters may not); [] if unreadable.
+
+    Reads every page: for a PDF this system made, not for an upload (see ``OpenedPdf``).
+    """
     return _page_texts(pdf_bytes) or []
 
 
-def pdf_digest(pdf_bytes: bytes) -> str | None:
-    """The content digest in a PDF's keywords (document information, else XMP), or None."""
-    reader = _reader(pdf_bytes)
-    if reader is None:
-        return None
+def _metadata_digest(reader: PdfReader) -> str | None:
     sources: list[str] = []
     try:
         info = reader.metadata
@@ -132,13 +249,14 @@ def pdf_digest(pdf_bytes: bytes) -> str | None:
     return None
 
 
-def _printed_codes(pages: list[str]) -> list[str]:
-    """The verification codes printed in the footers, most frequent first."""
-    counts: dict[str, int] = {}
-    for page in pages:
-        for code in _CODE.findall(page):
-            counts[code] = counts.get(code, 0) + 1
-    return sorted(counts, key=lambda c: -counts[c])
+def pdf_digest(pdf_bytes: bytes) -> str | None:
+    """The content digest in a PDF's keywords (document information, else XMP), or None."""
+    try:
+        reader = PdfReader(io.BytesIO(pdf_bytes))
+    except Exception:  # untrusted bytes
+        log.debug("unreadable PDF", exc_info=True)
+        return None
+    return _metadata_digest(reader)
 
 
 def normalise_code(text: str | None) -> str | None:
@@ -221,39 +339,78 @@ def public_record(session: Session, document: Document) -> PublicRecord:
     )
 
 
-def _candidates(session: Session, digest: str | None, pages: list[str]) -> list[Document]:
-    if digest is not None:
-        found = list(session.scalars(select(Document).where(Document.digest == digest).order_by(Document.id)))
+def _candidates(session: Session, upload: OpenedPdf) -> list[Document]:
+    """The documents the upload claims to be: by its metadata digest, else by the code printed on its first
+    (else last) page."""
+    if upload.digest is not None:
+        found = list(session.scalars(select(Document).where(Document.digest == upload.digest).order_by(Document.id)))
         if found:
             return found
-    for code in _printed_codes(pages):
-        document = document_for_code(session, code)
-        if document is not None:
-            return [document]
-    return []
+    code = upload.printed_code()
+    document = document_for_code(session, code) if code is not None else None
+    return [document] if document is not None else []
 
 
-def _result(status: Status, document: Document) -> VerifyResult:
-    return VerifyResult(status, document.id, document.case.number, document.kind, document.version)
+def _result(status: Status, document: Document, **detail: Any) -> VerifyResult:
+    return VerifyResult(status, document.id, document.case.number, document.kind, document.version, **detail)
+
+
+def _compare(upload: OpenedPdf, issued_pdf: bytes) -> tuple[Reason | None, int]:
+    """None when every page of the upload has the issued PDF's text, else why not; and the issued page count.
+
+    The page counts are compared first; then page by page, stopping at the first difference,
+    each uploaded page read only when its content is not far longer than the issued page's.
+    """
+    issued = PdfReader(io.BytesIO(issued_pdf))
+    count = len(issued.pages)
+    if upload.pages != count:
+        return "pages", count
+    for index, page in enumerate(issued.pages):
+        limit = _CONTENT_FACTOR * _content_length(page) + _CONTENT_SLACK
+        if upload.text(index, limit) != _WHITESPACE.sub("", page.extract_text() or "")[:MAX_PAGE_TEXT]:
+            return "text", count
+    return None, count
+
+
+def verify_upload(
+    session: Session,
+    upload: OpenedPdf,
+    *,
+    cache_dir: Path | None = None,
+    may_render: Callable[[Document], bool] | None = None,
+) -> VerifyResult:
+    """Tell a genuine issued document's PDF from an altered one or an unknown one (DESIGN.md §4).
+
+    Looks the ``Document`` up by the digest in the upload's metadata (else by the code in the
+    footer of its first or last page), takes its PDF (``archive.document_pdf``: cached, else
+    rendered from its stored context) and compares the page counts, then the text of each
+    page. ``may_render(document)`` False for a document whose PDF is not cached gives
+    ``pending`` instead of rendering it (a public request does not wait for a dossier).
+    Raises ``UnreadablePdf`` when a page of the upload cannot be read.
+    """
+    candidates = _candidates(session, upload)
+    if not candidates:
+        return VerifyResult("unknown", reason="pages" if upload.pages is None else None, pages=upload.pages)
+    if upload.pages is None:
+        return _result("altered", candidates[0], reason="pages")
+    from .archive import document_pdf, is_cached  # WeasyPrint loads only when a document is checked
+
+    first: VerifyResult | None = None
+    for document in candidates:
+        if may_render is not None and not is_cached(document, cache_dir) and not may_render(document):
+            return _result("pending", document, pages=upload.pages)
+        reason, issued_pages = _compare(upload, document_pdf(document, cache_dir))
+        if reason is None:
+            return _result("genuine", document, pages=upload.pages, issued_pages=issued_pages)
+        first = first or _result("altered", document, reason=reason, pages=upload.pages, issued_pages=issued_pages)
+    assert first is not None
+    return first
 
 
 def verify_pdf(session: Session, pdf_bytes: bytes, *, cache_dir: Path | None = None) -> VerifyResult:
-    """Tell a genuine issued document's PDF from an altered one or an unknown one (DESIGN.md §4).
-
-    Looks the ``Document`` up by the digest in the PDF's metadata (else by the code in its
-    footer), renders it from its stored context (``archive.document_pdf``, cached) and
-    compares the text of every page. Never raises for a bad PDF: that is ``unknown``.
-    """
-    pages = pdf_text_pages(pdf_bytes)
-    digest = pdf_digest(pdf_bytes)
-    if not pages and digest is None:
+    """``verify_upload`` for PDF bytes, rendering whatever it needs; never raises for a bad PDF: that is
+    ``unknown``."""
+    try:
+        return verify_upload(session, open_pdf(pdf_bytes), cache_dir=cache_dir)
+    except UnreadablePdf:
         return VerifyResult("unknown")
-    candidates = _candidates(session, digest, pages)
-    if not candidates:
-        return VerifyResult("unknown")
-    from .archive import document_pdf  # WeasyPrint loads only when a document is checked
-
-    for document in candidates:
-        if pdf_text_pages(document_pdf(document, cache_dir)) == pages:
-            return _result("genuine", document)
-    return _result("altered", candidates[0])

@@ -99,8 +99,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         RATELIMIT_STORAGE_URI=os.environ.get("MEDIATION_RATELIMIT_STORAGE_URI") or "memory://",
         PUBLIC_FILING_LIMIT="5 per hour",
         PUBLIC_STATUS_LIMIT="20 per hour",
-        LOGIN_FAILURE_LIMIT="10 per 15 minutes",  # wrong passwords from one address
-        LOGIN_ACCOUNT_FAILURE_LIMIT="20 per hour",  # wrong passwords for one user name, from anywhere
+        LOGIN_FAILURE_LIMIT="10 per 15 minutes",  # wrong passwords from one client address
         PUBLIC_VERIFY_LIMIT="30 per hour",  # document verification: code lookups and PDF uploads together
         # Reverse proxies in front of the app whose X-Forwarded-For to trust (0: none).
         PROXY_COUNT=int(os.environ.get("MEDIATION_PROXY_COUNT") or 0),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -20,7 +20,6 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import FieldList, Form, FormField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import HiddenInput
@@ -37,9 +36,8 @@ from mediation.validation import mask_id_number, mask_phone
 
 from . import forms, labels
 from .auth import current
-from .errors import render_error
 from .extensions import login_manager, mediation, now
-from .uploads import accepts_upload
+from .uploads import accepts_upload, answer_too_large, read_upload
 
 bp = Blueprint("collective", __name__)
 #: Blank worker rows the list form offers without JavaScript.
@@ -62,10 +60,7 @@ def _require_login() -> ResponseReturnValue | None:
     return None
 
 
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
-    mb = int(current_app.config["UPLOAD_MAX_BYTES"]) // (1024 * 1024)
-    return render_error(413, _("A file can be at most %(mb)d MB. Nothing was saved.", mb=mb))
+answer_too_large(bp)
 
 
 # --- forms ---------------------------------------------------------------------------------
@@ -310,7 +305,7 @@ def import_sheet(case_id: int, ref: str) -> ResponseReturnValue:
         form = ImportForm()
         if not form.validate_on_submit() or form.sheet.data is None or not form.sheet.data.filename:
             return _render(case, party, alert=_("Choose an Excel (XLSX) file to import."), status=400)
-        content = form.sheet.data.read(int(current_app.config["UPLOAD_MAX_BYTES"]) + 1)
+        content = read_upload(form.sheet.data)
         try:
             rows = coll.read_members_xlsx(content)
         except coll.ImportProblems as exc:

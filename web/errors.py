@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -34,6 +34,13 @@ PAGES = {
 }
 
 
+#: The "too many tries" text of a limited page whose users are not the public.
+LIMIT_MESSAGES = {
+    "auth.login": _l("Too many wrong passwords were tried from this computer. Wait 15 minutes and try again; "
+                     "if you have forgotten your password, ask the administrator to set a new one."),
+}
+
+
 def render_error(code: int, message: str | None = None) -> ResponseReturnValue:
     """The error page for ``code`` with its title and explanation (or ``message``); JSON under ``/api/``."""
     from .api import error_response, is_api_request
@@ -51,7 +58,8 @@ def _http_error(exc: HTTPException) -> ResponseReturnValue:
 
     if is_api_request():
         return http_error_response(exc)
-    return render_error(exc.code)
+    message = LIMIT_MESSAGES.get(request.endpoint or "") if exc.code == 429 else None
+    return render_error(exc.code, str(message) if message else None)
 
 
 def _csrf_error(exc: CSRFError) -> ResponseReturnValue:

@@ -18,7 +18,6 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import IntegerField, StringField
 from wtforms.widgets import HiddenInput
 
@@ -29,9 +28,8 @@ from mediation.queries import CaseDetail
 
 from . import labels
 from .auth import current
-from .errors import render_error
 from .extensions import login_manager, mediation, now
-from .uploads import accepts_upload
+from .uploads import accepts_upload, answer_too_large, read_upload
 
 bp = Blueprint("evidence", __name__)
 #: What the upload field accepts (the server checks the content, this only helps the file picker).
@@ -47,11 +45,7 @@ def _require_login() -> ResponseReturnValue | None:
     return None
 
 
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
-    """A friendly 413 that says the limit; nothing was saved."""
-    mb = int(current_app.config["UPLOAD_MAX_BYTES"]) // (1024 * 1024)
-    return render_error(413, _("A file can be at most %(mb)d MB. Nothing was saved.", mb=mb))
+answer_too_large(bp)
 
 
 def attachment_root() -> Path:
@@ -111,7 +105,7 @@ def upload(case_id: int) -> ResponseReturnValue:
         if upload_file is None or not getattr(upload_file, "filename", None):
             flash(_("Choose a file to attach."), "error")
             return redirect(url_for("cases.detail", case_id=case_id, _anchor="h-evidence"))
-        data = upload_file.read(attachments.MAX_BYTES + 1)
+        data = read_upload(upload_file, attachments.MAX_BYTES)
         try:
             attachments.attach_file(
                 uow, case_id, current().id, upload_file.filename, data, attachment_root(),

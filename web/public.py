@@ -14,6 +14,7 @@ PDF is checked in memory and never stored.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -24,21 +25,24 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
-from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from mediation import public, queries, verification
+from mediation.attachments import PDF, sniff
 from mediation.errors import ValidationError
 from mediation.models import Document
+from mediation.tasks import QueueUnavailable, renders_in_background
 from mediation.workflow import pick_label
 
 from . import labels
 from .extensions import limiter, mediation, now
-from .uploads import accepts_upload
+from .renders import task_queue
+from .uploads import accepts_upload, answer_too_large, read_upload, upload_limit, upload_mb
 
 bp = Blueprint("public", __name__, url_prefix="/public")
+log = logging.getLogger(__name__)
 #: Session key of the last filing's number and tracking code, shown once on the receipt page.
 RECEIPT = "public_receipt"
 
@@ -181,8 +185,6 @@ def status() -> ResponseReturnValue:
 
 #: ``/verify``: the QR code of every agreement points here (``mediation.documents.verification_url``).
 verify_bp = Blueprint("verify", __name__, url_prefix="/verify")
-#: Every PDF file starts with this (ISO 32000-2, 7.5.2); anything else is refused before pypdf sees it.
-PDF_MAGIC = b"%PDF-"
 #: Code lookups and uploads count against one allowance per client address.
 VERIFY_SCOPE = "public-verify"
 EXPIRED = _l("The form has expired. Reload the page and submit it again.")
@@ -190,10 +192,6 @@ EXPIRED = _l("The form has expired. Reload the page and submit it again.")
 
 def _verify_limit() -> str:
     return str(current_app.config["PUBLIC_VERIFY_LIMIT"])
-
-
-def _upload_mb() -> int:
-    return int(current_app.config["UPLOAD_MAX_BYTES"]) // (1024 * 1024)
 
 
 class VerifyCodeForm(FlaskForm):  # type: ignore[misc]
@@ -215,16 +213,19 @@ class VerifyPdfForm(FlaskForm):  # type: ignore[misc]
 
 @dataclass(frozen=True)
 class VerifyAnswer:
-    """What the page answers: ``issued`` (a code that was issued), ``genuine``, ``altered`` or ``unknown``.
+    """What the page answers: ``issued`` (a code that was issued), ``genuine``, ``altered``, ``unknown``, or
+    ``pending`` (the PDF names an issued document that cannot be compared yet).
 
     ``source`` says what was checked (the code typed or opened from a QR code, or a PDF);
-    ``record`` is what may be shown of the document, never its content.
+    ``record`` is what may be shown of the document, never its content; ``result`` the
+    PDF's check (page counts, why it is altered).
     """
 
-    status: Literal["issued", "genuine", "altered", "unknown"]
+    status: Literal["issued", "genuine", "altered", "unknown", "pending"]
     source: Literal["code", "pdf"]
     code: str | None = None
     record: verification.PublicRecord | None = None
+    result: verification.VerifyResult | None = None
 
 
 def _verify_page(
@@ -240,7 +241,7 @@ def _verify_page(
         "public/verify.html",
         code_form=code_form or VerifyCodeForm(formdata=None),
         pdf_form=pdf_form or VerifyPdfForm(formdata=None),
-        answer=answer, errors=errors or {}, upload_mb=_upload_mb(),
+        answer=answer, errors=errors or {}, upload_mb=upload_mb(),
     ), status
 
 
@@ -268,11 +269,12 @@ def _check_code(typed: str | None) -> ResponseReturnValue:
     return _verify_page(VerifyCodeForm(formdata=None, data={"code": code}), answer=_answer_for_code(code))
 
 
-@verify_bp.errorhandler(RequestEntityTooLarge)
-def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
+def _too_large_upload(mb: int) -> ResponseReturnValue:
     """An upload over the limit: the page again with the limit beside the file field (413); nothing kept."""
-    message = _("The file is larger than %(mb)d MB. Nothing was kept.", mb=_upload_mb())
-    return _verify_page(errors={"pdf": message}, status=413)
+    return _verify_page(errors={"pdf": _("The file is larger than %(mb)d MB. Nothing was kept.", mb=mb)}, status=413)
+
+
+answer_too_large(verify_bp, _too_large_upload)
 
 
 @verify_bp.route("", methods=["GET", "POST"])
@@ -294,44 +296,79 @@ def verify_code(code: str) -> ResponseReturnValue:
     return _check_code(code)
 
 
+def _unreadable() -> str:
+    return _("This PDF could not be read: it is damaged or protected by a password. "
+             "Ask the police station for a copy, or enter the code printed on it.")
+
+
 @verify_bp.route("/upload", methods=["GET", "POST"])
 @accepts_upload
 @limiter.shared_limit(_verify_limit, scope=VERIFY_SCOPE, methods=["POST"])
 def upload() -> ResponseReturnValue:
-    """Compare an uploaded PDF with the document issued under its code; the file is read in memory only."""
+    """Compare an uploaded PDF with the document issued under its code; the file is read in memory only.
+
+    The document is found from the PDF's metadata digest or the code on its first (else
+    last) page; the pages are compared only when the counts agree, and a long document
+    (a dossier) whose PDF is not ready is not rendered here: its render is queued and the
+    answer says to try again shortly.
+    """
     if request.method == "GET":
         return redirect(url_for("verify.verify"))
     form = VerifyPdfForm()
     if not form.validate_on_submit():
         return _verify_page(pdf_form=form, errors={"pdf": str(EXPIRED)}, status=400)
-    data, error, status = _read_pdf(form.pdf.data)
-    if error is not None:
+    opened, error, status = _open_pdf(form.pdf.data)
+    if opened is None:
         return _verify_page(pdf_form=form, errors={"pdf": error}, status=status)
     with mediation().reader() as uow:
-        result = verification.verify_pdf(uow.session, data, cache_dir=current_app.config.get("DOCUMENT_CACHE_DIR"))
+        try:
+            result = verification.verify_upload(
+                uow.session, opened, cache_dir=current_app.config.get("DOCUMENT_CACHE_DIR"),
+                may_render=lambda document: not renders_in_background(document.kind),
+            )
+        except verification.UnreadablePdf:
+            return _verify_page(pdf_form=form, errors={"pdf": _unreadable()}, status=400)
+        if result.status == "unknown" and result.reason == "pages":
+            message = _("This PDF has more than %(max)d pages and carries no verification code of a document "
+                        "issued here. Choose the PDF of the document as you received it.", max=verification.MAX_PAGES)
+            return _verify_page(pdf_form=form, errors={"pdf": message}, status=400)
         document = uow.session.get(Document, result.document_id) if result.document_id is not None else None
+        if document is not None and result.status == "pending":
+            _queue_render(document)
         record = verification.public_record(uow.session, document) if document is not None else None
-    answer = VerifyAnswer(result.status, "pdf", record.code if record else None, record)
+    answer = VerifyAnswer(result.status, "pdf", record.code if record else None, record, result)
     return _verify_page(pdf_form=form, answer=answer)
 
 
-def _read_pdf(upload_file: FileStorage | None) -> tuple[bytes, str | None, int]:
-    """The uploaded bytes, and when they cannot be checked the message for the file field and the status.
+def _queue_render(document: Document) -> None:
+    """Ask the task queue to render ``document`` so that the next upload can be compared; a queue that
+    cannot be reached is logged (the answer is the same: try again later)."""
+    try:
+        task_queue().request_render(document)
+    except QueueUnavailable as exc:
+        log.warning("document %s was not queued for rendering: %s", document.id, exc)
 
-    Refused: no file chosen, an empty file, one over ``UPLOAD_MAX_BYTES`` (413), one that
-    does not start with ``%PDF-``, and a PDF pypdf cannot read (damaged, password-protected).
+
+def _open_pdf(upload_file: FileStorage | None) -> tuple[verification.OpenedPdf | None, str, int]:
+    """The uploaded PDF opened for checking; else None, the message for the file field and the status.
+
+    Refused: no file chosen, an empty file, one over ``UPLOAD_MAX_BYTES`` (413), one whose
+    content is not a PDF (``attachments.sniff``), and one pypdf cannot open (damaged, encrypted).
     """
     if upload_file is None or not upload_file.filename:
-        return b"", _("Choose the PDF file of the document."), 400
-    limit = int(current_app.config["UPLOAD_MAX_BYTES"])
-    data = upload_file.stream.read(limit + 1)
-    if len(data) > limit:
-        return b"", _("The file is larger than %(mb)d MB. Nothing was kept.", mb=_upload_mb()), 413
+        return None, _("Choose the PDF file of the document."), 400
+    data = read_upload(upload_file.stream)
+    if len(data) > upload_limit():
+        return None, _("The file is larger than %(mb)d MB. Nothing was kept.", mb=upload_mb()), 413
     if not data:
-        return b"", _("The file is empty. Choose the PDF file of the document."), 400
-    if not data.startswith(PDF_MAGIC):
-        return b"", _("This file is not a PDF. Choose the PDF file of the document as you received it."), 400
-    if not verification.readable_pdf(data):
-        return b"", _("This PDF could not be read: it is damaged or protected by a password. "
-                      "Ask the police station for a copy, or enter the code printed on it."), 400
-    return data, None, 200
+        return None, _("The file is empty. Choose the PDF file of the document."), 400
+    try:
+        is_pdf = sniff(data) == PDF
+    except ValidationError:
+        is_pdf = False
+    if not is_pdf:
+        return None, _("This file is not a PDF. Choose the PDF file of the document as you received it."), 400
+    try:
+        return verification.open_pdf(data), "", 200
+    except verification.UnreadablePdf:
+        return None, _unreadable(), 400

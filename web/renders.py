@@ -5,28 +5,35 @@ link queues its render (``mediation.tasks``) and sends the user to a page that s
 has gone — polled by ``static/render.js``, refreshed by ``<meta http-equiv=refresh>`` without
 JavaScript — and offers the PDF when it is done. The queue is set up here for the app:
 ``QUEUE_URL`` (default ``MEDIATION_QUEUE_URL``; unset: the embedded queue). A queue on this
-host (SQLite) is consumed by ``QUEUE_WORKERS`` threads of this process when ``QUEUE_CONSUMER``
-is true, which it is unless the app is testing or ``MEDIATION_QUEUE_CONSUMER=0``. A testing
-app's queue is in memory unless the test names one.
+host (SQLite) is consumed by ``QUEUE_WORKERS`` threads of the serving process when
+``QUEUE_CONSUMER`` is true, which it is unless the app is testing or ``MEDIATION_QUEUE_CONSUMER``
+is ``0``/``false``/``no``/``off``. The server starts that consumer (``start_consumer``, from
+gunicorn's ``post_worker_init`` in ``mediation serve``) and stops it (``stop_consumer``, on
+``worker_exit``, and at exit), so building an app starts no threads. A testing app's queue is in
+memory unless the test names one. The periodic deliveries append to ``NOTICE_LOG`` (default
+``MEDIATION_NOTICE_LOG``, else ``instance/notices.log``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, url_for
+from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
 
 from mediation import archive, queries, tasks
 from mediation.errors import NotFound
 from mediation.models import Case, Document
 
 from .auth import current
-from .extensions import mediation
+from .extensions import login_manager, mediation
 
 bp = Blueprint("renders", __name__)
 log = logging.getLogger(__name__)
@@ -41,6 +48,8 @@ STAGE_LABELS = {
     tasks.DONE: _l("Ready"),
     tasks.FAILED: _l("Failed"),
 }
+#: What ``MEDIATION_QUEUE_CONSUMER`` may say to turn the web process's consumer off (any case).
+OFF = frozenset({"0", "false", "no", "off"})
 
 
 def init_app(app: Flask) -> None:
@@ -48,30 +57,46 @@ def init_app(app: Flask) -> None:
     when configured, and register the progress pages."""
     # A testing app keeps its queue in memory (and ignores MEDIATION_QUEUE_URL) unless the test names one.
     app.config.setdefault("QUEUE_URL", "memory://" if app.testing else tasks.queue_url())
-    consumer_env = os.environ.get("MEDIATION_QUEUE_CONSUMER")
-    app.config.setdefault("QUEUE_CONSUMER", consumer_env != "0" if consumer_env else not app.testing)
+    consumer_env = os.environ.get("MEDIATION_QUEUE_CONSUMER", "").strip()
+    app.config.setdefault("QUEUE_CONSUMER", consumer_env.lower() not in OFF if consumer_env else not app.testing)
     app.config.setdefault("QUEUE_WORKERS", 1)
-    app.config.setdefault("NOTICE_LOG", None)
+    app.config.setdefault("NOTICE_LOG", os.environ.get("MEDIATION_NOTICE_LOG") or None)
     svc = app.extensions["mediation"]
-    work = tasks.Work(
+    context = tasks.TaskContext(
         session_factory=svc.session_factory, engine=svc.engine, cache_dir=app.config.get("DOCUMENT_CACHE_DIR"),
-        notice_log=app.config["NOTICE_LOG"] or tasks.DEFAULT_LOG,
+        notice_log=Path(app.config["NOTICE_LOG"]) if app.config["NOTICE_LOG"] else tasks.DEFAULT_LOG,
     )
-    queue = tasks.build_queue(app.config["QUEUE_URL"], app.config["DATABASE_URL"], work)
-    app.extensions["task_queue"] = queue
-    if queue.local and app.config["QUEUE_CONSUMER"]:
-        queue.start_in_process(int(app.config["QUEUE_WORKERS"]))
+    app.extensions["task_queue"] = tasks.build_queue(app.config["QUEUE_URL"], app.config["DATABASE_URL"], context)
     # A long document's link may lead to the progress page, so the case page does not mark it ``download``.
     app.jinja_env.globals["renders_in_background"] = tasks.renders_in_background
     app.register_blueprint(bp)
 
 
+def start_consumer(app: Flask) -> bool:
+    """Start consuming ``app``'s queue in this process when it is on this host and ``QUEUE_CONSUMER`` is
+    true (the serving process calls this; building the app does not); whether a consumer runs now."""
+    queue: tasks.TaskQueue = app.extensions["task_queue"]
+    if queue.local and app.config["QUEUE_CONSUMER"]:
+        queue.start_in_process(int(app.config["QUEUE_WORKERS"]))
+    return queue.consuming
+
+
+def stop_consumer(app: Flask) -> None:
+    """Stop ``app``'s in-process consumer, letting a running task finish (see ``TaskQueue.stop``)."""
+    queue: tasks.TaskQueue = app.extensions["task_queue"]
+    queue.stop()
+
+
 @bp.before_request
 def _require_login() -> ResponseReturnValue | None:
-    """As on every case page: a logged-in user, else the log-in page (and back)."""
-    from .cases import _require_login as require_login
-
-    return require_login()
+    """As on every case page: a logged-in user, else the log-in page (and back); the JSON status
+    answers 401 with JSON instead (its script then reloads the page, which goes to the log-in page)."""
+    if current_user.is_authenticated:
+        return None
+    if request.endpoint == "renders.progress_json":
+        return jsonify(error="login_required", message=str(login_manager.login_message)), 401
+    response: ResponseReturnValue = login_manager.unauthorized()
+    return response
 
 
 def task_queue() -> tasks.TaskQueue:
@@ -80,8 +105,10 @@ def task_queue() -> tasks.TaskQueue:
     return found
 
 
-def _cache_dir() -> Any:
-    return current_app.config.get("DOCUMENT_CACHE_DIR")
+def _cache_dir() -> Path | None:
+    """The app's document cache (``DOCUMENT_CACHE_DIR``), None for the default (see ``archive.cache_path``)."""
+    configured = current_app.config.get("DOCUMENT_CACHE_DIR")
+    return Path(configured) if configured else None
 
 
 def _visible(case_id: int, document_id: int) -> tuple[Document, Case] | None:
@@ -124,7 +151,7 @@ def _status(doc: Document) -> tuple[tasks.RenderStatus, bool]:
             stored = None
         return (stored if stored is not None and stored.state == tasks.DONE else tasks.RenderStatus(tasks.DONE)), True
     status = queue.render_status(doc) or queue.request_render(doc)
-    if status.stalled(queue.clock()):
+    if queue.stalled(doc, status):
         status = tasks.RenderStatus(
             tasks.FAILED, status.pages, _("The render stopped without finishing: the worker may have been stopped."),
             status.queued_at, status.updated_at,
@@ -137,7 +164,7 @@ def _describe(doc: Document, case: Case, status: tasks.RenderStatus, ready: bool
     queue = task_queue()
     state = tasks.DONE if ready else status.state
     if ready or state == tasks.DONE:
-        detail = _("%(pages)d pages.", pages=status.pages) if status.pages else ""
+        detail = ngettext("%(num)d page.", "%(num)d pages.", status.pages) if status.pages else ""
     elif state == archive.LAYOUT:
         detail = _("%(pages)d pages laid out so far.", pages=status.pages)
     elif state == tasks.QUEUED and status.waiting_long(queue.clock()):

@@ -37,14 +37,14 @@ REDIS_URL = os.environ.get("MEDIATION_TEST_REDIS_URL", "redis://127.0.0.1:6379/1
 
 
 @pytest.fixture
-def work(database: Any, workflow_engine: Any, tmp_path: Path) -> tasks.Work:
+def work(database: Any, workflow_engine: Any, tmp_path: Path) -> tasks.TaskContext:
     """The tasks' work on the test database, with a session factory of its own (the queue hooks into it)."""
-    return tasks.Work(dbmod.make_session_factory(database.engine), workflow_engine,
+    return tasks.TaskContext(dbmod.make_session_factory(database.engine), workflow_engine,
                       cache_dir=tmp_path / "documents", notice_log=tmp_path / "notices.log")
 
 
 @pytest.fixture
-def queue(work: tasks.Work, database: Any, tmp_path: Path) -> tasks.TaskQueue:
+def queue(work: tasks.TaskContext, database: Any, tmp_path: Path) -> tasks.TaskQueue:
     """A SQLite-file queue nobody consumes: the tests run its tasks themselves."""
     return tasks.build_queue(f"sqlite:///{tmp_path / 'queue.db'}", database.url, work)
 
@@ -188,6 +188,33 @@ def test_a_render_that_stopped_reporting_is_stalled_and_may_be_retried(station, 
     assert queue.check() == 1
 
 
+def asked_on_a_fixed_clock(station: Station,
+                           queue: tasks.TaskQueue) -> tuple[Document, list[float], tasks.RenderStatus]:
+    """A resolved case's dossier asked for at a clock the test moves (``now[0]``): the dossier, clock, status."""
+    _, dossier = resolved_dossier(station)
+    now = [1_000_000.0]
+    queue.clock = lambda: now[0]
+    return dossier, now, queue.request_render(dossier)
+
+
+def test_a_render_queued_long_with_its_task_waiting_never_stalls(station, queue):
+    """Busy workers are no failure: a queued render whose task is still in the queue is not retried."""
+    dossier, now, status = asked_on_a_fixed_clock(station, queue)
+    now[0] += tasks.STALE_AFTER * 10
+    assert not status.stalled(now[0]) and not queue.stalled(dossier, status)
+    assert queue.retry_render(dossier) == status  # left alone: no second task
+    assert queue.check() == 1
+
+
+def test_a_render_queued_long_whose_task_was_lost_is_stalled(station, queue):
+    dossier, now, status = asked_on_a_fixed_clock(station, queue)
+    queue.huey.storage.flush_queue()  # the task is gone (the queue emptied, its worker died)
+    assert not queue.stalled(dossier, status)  # not yet: it was asked for a moment ago
+    now[0] += tasks.STALE_AFTER + 1
+    assert queue.stalled(dossier, status)
+    assert queue.retry_render(dossier).state == tasks.QUEUED and queue.check() == 1
+
+
 def test_a_render_waiting_long_for_a_worker_says_so(station, queue):
     _, dossier = resolved_dossier(station)
     now = [5_000.0]
@@ -264,6 +291,62 @@ def test_a_queue_that_cannot_be_reached_does_not_stop_the_case_closing(station, 
 def test_the_sweep_and_deliveries_run_every_minute(queue):
     due = {type(t).__name__ for t in queue.huey.read_periodic(datetime(2026, 3, 2, 9, 17))}
     assert due == {"sweep", "deliver"}
+
+
+def test_renders_go_before_the_periodic_tasks_which_expire(station, queue):
+    """A backlog of sweeps and deliveries neither delays a render nor runs once per missed minute."""
+    _, dossier = resolved_dossier(station)
+    for _ in range(3):
+        queue.huey.enqueue(queue.sweep.s())
+    queue.request_render(dossier)
+    assert queue.huey.dequeue().name == "render_document"
+    stale = queue.huey.dequeue()
+    assert stale.name == "sweep" and stale.expires == tasks.PERIODIC_EXPIRES
+    stale.expires_resolved = queue.huey._get_timestamp() - timedelta(seconds=1)  # queued over a minute ago
+    assert queue.huey.execute(stale) is None
+    assert queue.huey.execute(queue.huey.dequeue()) == 0  # a fresh one runs: no clock has lapsed
+
+
+def test_one_consumer_of_a_queue_on_this_host_schedules(work, database, tmp_path):
+    """Several web processes (and a worker) on one embedded queue: the first to start schedules, the
+    others consume renders only; when it stops another may take over."""
+    url = f"sqlite:///{tmp_path / 'shared-queue.db'}"
+    first, second = (tasks.build_queue(url, database.url, work) for _ in range(2))
+    first.start_in_process(1)
+    try:
+        second.start_in_process(1)
+        try:
+            assert first.scheduling and not second.scheduling
+            assert first._consumer.periodic and not second._consumer.periodic
+        finally:
+            second.stop()
+    finally:
+        first.stop()
+    assert not first.scheduling
+    worker = second.consumer(1)
+    assert second.scheduling and worker.periodic
+    second.release_scheduler()
+    assert not second.consumer(1, periodic=False).periodic and not second.scheduling
+
+
+def test_old_render_statuses_are_forgotten_daily(station, queue):
+    _, dossier = resolved_dossier(station)
+    now = [1_000_000.0]
+    queue.clock = lambda: now[0]
+    queue.request_render(dossier)
+    run_pending(queue)
+    queue.huey.put("render:junk", "not a status")
+    queue.huey.put("something-else", {"kept": True})
+    due = {t.name for t in queue.huey.read_periodic(datetime(2026, 3, 2, 3, 17))}
+    assert due == {"sweep", "deliver", "forget_renders"}
+    now[0] += tasks.FORGET_AFTER_DAYS * 86400 - 60
+    assert queue._forget_renders() == 1  # only the junk entry: the status is a few days old
+    assert queue.render_status(dossier).state == tasks.DONE
+    now[0] += 120
+    assert queue._forget_renders() == 1
+    assert queue.render_status(dossier) is None
+    assert queue.huey.get("something-else", peek=True) == {"kept": True}
+    assert queue.request_render(dossier).state == tasks.QUEUED  # asked for again: the render is queued anew
 
 
 def test_the_periodic_sweep_acts_on_a_lapsed_clock(station, queue):
@@ -344,7 +427,7 @@ def test_the_in_process_consumer_renders_in_the_background(station, queue):
 
 
 @pytest.fixture
-def redis_queue(work: tasks.Work, database: Any) -> Iterator[tasks.TaskQueue]:
+def redis_queue(work: tasks.TaskContext, database: Any) -> Iterator[tasks.TaskQueue]:
     """A Redis queue under a name of its own (so parallel test processes never share tasks)."""
     queue = tasks.build_queue(REDIS_URL, database.url, work, name=f"mediation_test_{uuid.uuid4().hex[:12]}")
     try:
@@ -400,6 +483,32 @@ def test_the_worker_command_needs_a_migrated_database(tmp_path):
     assert "run `mediation db upgrade` first" in result.output
 
 
+def test_a_redis_queue_hides_its_password_and_takes_priorities():
+    huey, shown, local = tasks.make_huey("redis://:s3cret@redis.internal:6379/0", "sqlite://")
+    assert shown == "redis://:***@redis.internal:6379/0" and not local
+    assert huey.storage.priority  # huey's sorted-set queue: renders first
+
+
 def test_issued_documents_outside_long_kinds_are_not_queued(queue):
     queue.documents_issued([tasks.IssuedDocument(1, 1, "agreement", "ab" * 32)])
     assert queue.check() == 0
+
+
+def test_progress_is_reported_by_stage_and_not_after_a_failure(station, queue, monkeypatch):
+    """The render holds the process-wide render lock: a slow or failing store is not asked on every page."""
+    _, dossier = resolved_dossier(station)
+    heard: list[tuple[str, int]] = []
+    monkeypatch.setattr(archive, "REPORT_EVERY", 3600.0)  # no page reports within a stage
+    archive.document_pdf(dossier, queue.work.cache_dir, progress=lambda stage, pages: heard.append((stage, pages)))
+    assert [stage for stage, _ in heard] == ["preparing", "layout", "writing"]
+    assert heard[1][1] == 1 and heard[2][1] >= 2  # the writing stage carries the final page count
+    archive.cache_path(dossier, queue.work.cache_dir).unlink()
+
+    calls = []
+
+    def down(stage: str, pages: int) -> None:
+        calls.append(stage)
+        raise OSError("Redis is down")
+
+    pdf = archive.document_pdf(dossier, queue.work.cache_dir, progress=down)
+    assert calls == ["preparing"] and pdf.startswith(b"%PDF")

@@ -26,7 +26,7 @@ from mediation.models import Document
 from mediation.services import UnitOfWork
 from tests import factories
 from tests.integration.journeys import Station, open_station
-from web import create_app
+from web import create_app, renders
 
 
 def queue_app(like: Flask, **config: Any) -> Flask:
@@ -137,15 +137,20 @@ def test_the_progress_reports_the_pages_laid_out(app, client, login, station, cl
     login(station.user(Role.LIAISON_OFFICER))
     u = urls(closed)
     client.get(u["pdf"])
-    queue = queue_of(app)
-    dossier = _document(station, closed["dossier"])
-    queue._put(tasks.status_key(dossier.kind, dossier.digest),
-               tasks.RenderStatus("layout", 4, queued_at=queue.clock(), updated_at=queue.clock()))
+    now = queue_of(app).clock()
+    record(app, station, closed, tasks.RenderStatus("layout", 4, queued_at=now, updated_at=now))
     status = client.get(u["json"]).get_json()
     assert (status["state"], status["pages"], status["percent"]) == ("layout", 4, 40)
     assert status["label"] == "正在排版" and status["detail"] == "已排版 4 页。"
     html = client.get(u["page"]).get_data(as_text=True)
     assert '<progress max="100" value="40"' in html and "已排版 4 页。" in html
+
+
+def record(app: Flask, station: Station, closed: dict[str, Any], status: tasks.RenderStatus) -> Document:
+    """Store ``status`` as the render status of ``closed``'s dossier, as a worker would; the dossier."""
+    dossier = _document(station, closed["dossier"])
+    queue_of(app)._put(tasks.status_key(dossier.kind, dossier.digest), status)
+    return dossier
 
 
 def _document(station: Station, document_id: int) -> Document:
@@ -222,16 +227,56 @@ def test_the_retry_needs_the_csrf_token(app, station, closed):
 
 
 def test_a_render_that_stalled_is_shown_as_failed_with_a_retry(app, client, login, station, closed):
+    """A worker died while laying out: five minutes without a report, the page offers the retry."""
     login(station.user(Role.LIAISON_OFFICER))
     u = urls(closed)
     client.get(u["pdf"])
     queue = queue_of(app)
-    queue.clock = lambda: time.time() + tasks.STALE_AFTER + 5
+    queue.huey.storage.flush_queue()  # taken by the worker that died
+    started = time.time()
+    record(app, station, closed, tasks.RenderStatus("layout", 3, queued_at=started, updated_at=started))
+    queue.clock = lambda: started + tasks.STALE_AFTER + 5
     status = client.get(u["json"]).get_json()
     assert status["failed"] and "可能已被停止" in status["message"]
-    queue.huey.flush()
     client.post(u["page"])
     assert queue.check() == 1
+
+
+def test_a_render_waiting_long_in_the_queue_still_says_waiting(app, client, login, station, closed):
+    """Busy or stopped workers: the render waits however long it takes, and the retry queues nothing."""
+    login(station.user(Role.LIAISON_OFFICER))
+    u = urls(closed)
+    client.get(u["pdf"])
+    queue = queue_of(app)
+    queue.clock = lambda: time.time() + tasks.STALE_AFTER * 4
+    status = client.get(u["json"]).get_json()
+    assert status["state"] == "queued" and not status["failed"]
+    assert status["label"] == "排队等待后台处理" and "后台进程可能正忙或未运行" in status["detail"], status
+    html = client.get(u["page"]).get_data(as_text=True)
+    assert 'http-equiv="refresh"' in html and "重试" not in html
+    client.post(u["page"])
+    assert queue.check() == 1
+
+
+def test_the_status_json_answers_401_when_logged_out(app, client, station, closed):
+    """The page's script cannot follow a redirect to the log-in page: it gets 401 and reloads the page."""
+    u = urls(closed)
+    answer = client.get(u["json"])
+    assert answer.status_code == 401 and answer.get_json()["error"] == "login_required"
+    page = client.get(u["page"])
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
+
+
+def test_one_page_is_singular_in_english(app, client, login, station, closed):
+    login(station.user(Role.LIAISON_OFFICER))
+    u = urls(closed)
+    client.get(u["pdf"])
+    record(app, station, closed, tasks.RenderStatus("done", 1))
+    assert client.get(u["json"]).get_json()["detail"] == "共 1 页。"
+    client.post("/locale", data={"locale": "en"})
+    assert client.get(u["json"]).get_json()["detail"] == "1 page."
+    record(app, station, closed, tasks.RenderStatus("done", 12))
+    assert client.get(u["json"]).get_json()["detail"] == "12 pages."
 
 
 def test_another_organisations_user_gets_404_everywhere(app, client, login, station, closed):
@@ -258,10 +303,11 @@ def test_a_queue_that_cannot_be_reached_renders_while_the_request_waits(app, sta
 
 
 def test_the_apps_own_consumer_thread_renders_it(app, station, closed):
-    """The embedded default: a consumer in the web process; the page's JSON goes to done by itself."""
+    """The embedded default: the serving process starts a consumer; the page's JSON goes to done by itself."""
     app = queue_app(app, QUEUE_CONSUMER=True)
     try:
-        assert queue_of(app).consuming
+        assert not queue_of(app).consuming  # building the app starts nothing: the server does
+        assert renders.start_consumer(app) and queue_of(app).consuming
         client = app.test_client()
         client.post("/login", data={"username": station.user(Role.LIAISON_OFFICER).username,
                                     "password": "secret-pass"})
@@ -275,8 +321,9 @@ def test_the_apps_own_consumer_thread_renders_it(app, station, closed):
         pdf = client.get(u["pdf"])
         assert pdf.status_code == 200 and closed["number"] in pdf_text(pdf.data)
     finally:
-        queue_of(app).stop()
+        renders.stop_consumer(app)
         app.extensions["mediation"].db_engine.dispose()
+    assert not queue_of(app).consuming
 
 
 def test_a_testing_app_keeps_its_queue_in_memory_and_consumes_nothing(database, workflow_engine, monkeypatch):
@@ -286,3 +333,23 @@ def test_a_testing_app_keeps_its_queue_in_memory_and_consumes_nothing(database, 
     queue = queue_of(app)
     assert queue.location.startswith("memory") and not queue.consuming
     app.extensions["mediation"].db_engine.dispose()
+
+
+@pytest.mark.parametrize("value", ["0", "false", "No", "OFF"])
+def test_the_consumer_may_be_turned_off(app, monkeypatch, value):
+    monkeypatch.setenv("MEDIATION_QUEUE_CONSUMER", value)
+    made = queue_app(app, TESTING=False)
+    try:
+        assert made.config["QUEUE_CONSUMER"] is False and not renders.start_consumer(made)
+    finally:
+        made.extensions["mediation"].db_engine.dispose()
+
+
+def test_the_notice_log_may_be_named(app, monkeypatch, tmp_path):
+    monkeypatch.setenv("MEDIATION_NOTICE_LOG", str(tmp_path / "elsewhere.log"))
+    made = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": app.config["DATABASE_URL"],
+                       "WORKFLOW_ENGINE": app.extensions["mediation"].engine})
+    try:
+        assert queue_of(made).work.notice_log == tmp_path / "elsewhere.log"
+    finally:
+        made.extensions["mediation"].db_engine.dispose()

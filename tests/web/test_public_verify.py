@@ -21,14 +21,18 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import TestResponse, encode_multipart
 
+from mediation import archive, tasks
 from mediation.archive import document_pdf
 from mediation.documents import qr_svg, render_html, render_pdf, verification_url
 from mediation.models import Attachment, Document
 from mediation.snapshots import from_stored
+from mediation.verification import MAX_PAGES, pdf_digest
 from tests.integration.journeys import TERMS, Station, open_station
 from web.uploads import FORM_OVERHEAD
 
@@ -51,6 +55,19 @@ class Issued:
     pdf_v2: bytes
 
 
+def documents_of(station: Station, case_id: int, kind: str) -> list[Document]:
+    """The case's documents of ``kind`` by version, their case loaded (usable once the session is closed)."""
+    def load(s: Any) -> list[Document]:
+        docs = list(s.scalars(select(Document).where(Document.case_id == case_id, Document.kind == kind)
+                              .order_by(Document.version)))
+        for doc in docs:
+            _ = doc.case.number
+        return docs
+
+    found: list[Document] = station.read(load)
+    return found
+
+
 @pytest.fixture
 def issued(app: Flask, uow: Any, session: Any, make_user: Any, organisation: Any) -> Issued:
     station: Station = open_station(uow, session, make_user, organisation)
@@ -59,14 +76,7 @@ def issued(app: Flask, uow: Any, session: Any, make_user: Any, organisation: Any
     station.fire(case_id, "draft_agreement", {"terms": TERMS}, now=T0 + timedelta(days=3))
     station.fire(case_id, "draft_agreement", {"terms": TERMS_V2}, now=T0 + timedelta(days=5))
 
-    def load(s: Any) -> list[Document]:
-        docs = list(s.scalars(select(Document).where(Document.case_id == case_id, Document.kind == "agreement")
-                              .order_by(Document.version)))
-        for doc in docs:
-            _ = doc.case.number
-        return docs
-
-    v1, v2 = station.read(load)
+    v1, v2 = documents_of(station, case_id, "agreement")
     cache = app.config["DOCUMENT_CACHE_DIR"]
     return Issued(v1.case.number, v1, v2, document_pdf(v1, cache), document_pdf(v2, cache))
 
@@ -335,3 +345,153 @@ def test_the_forms_need_the_csrf_token(app: Flask, client: FlaskClient, issued: 
     assert response.status_code == 200 and issued.case_number in answer_of(response.get_data(as_text=True))
     response = upload(client, issued.pdf_v2, csrf_token=token)
     assert response.status_code == 200 and "文书真实" in answer_of(response.get_data(as_text=True))
+
+
+# --- uploads that must not cost the server much ------------------------------------------------
+
+def junk_pdf(pages: int, *, base: bytes | None = None, keywords: str | None = None, text_kb: int = 64) -> bytes:
+    """``pages`` pages (after those of ``base``) sharing one content stream of about ``text_kb`` KB of text
+    that pypdf must parse to extract (the reviewer's attack: a small file, slow pages); ``keywords`` set
+    as the document information's keywords (a digest, to be taken for an issued document)."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(base))) if base is not None else PdfWriter()
+    font = writer._add_object(DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/Helvetica")}))
+    stream = DecodedStreamObject()
+    stream.set_data(b"BT /F1 12 Tf 10 10 Td " + b"(Not a document) Tj 0 1 Td " * (text_kb * 1024 // 28) + b"ET")
+    contents = writer._add_object(stream.flate_encode())
+    for _ in range(pages):
+        page = writer.add_blank_page(595, 842)
+        page[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})})
+        page[NameObject("/Contents")] = contents
+    if keywords is not None:
+        writer.add_metadata({"/Keywords": keywords})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def extractions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every page whose text pypdf extracts from now on (the upload's or the issued PDF's): the costly step."""
+    calls: list[int] = []
+    extract = PageObject.extract_text
+
+    def counted(page: PageObject, *args: Any, **kwargs: Any) -> str:
+        calls.append(page.page_number if page.page_number is not None else -1)
+        return extract(page, *args, **kwargs)
+
+    monkeypatch.setattr(PageObject, "extract_text", counted)
+    return calls
+
+
+def test_a_pdf_of_many_junk_pages_is_answered_from_its_first_and_last_page(
+        client: FlaskClient, issued: Issued, extractions: list[int]) -> None:
+    """300 slow pages without a code (the most any document has): unknown, after reading two pages."""
+    response = upload(client, junk_pdf(MAX_PAGES))
+    assert response.status_code == 200 and "无法识别的文书" in answer_of(response.get_data(as_text=True))
+    assert sorted(extractions) == [0, MAX_PAGES - 1]
+
+
+@pytest.mark.parametrize("pages", [MAX_PAGES + 1, 5000])
+def test_a_pdf_of_more_pages_than_any_document_without_a_code_is_a_field_error(
+        client: FlaskClient, issued: Issued, extractions: list[int], pages: int) -> None:
+    response = upload(client, junk_pdf(pages))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and answer_of(page) == ""
+    assert "超过 300 页" in error_of(page, "pdf") and "没有本系统所出具文书的校验码" in error_of(page, "pdf")
+    assert extractions == []  # past the cap no page is read: the code is looked for in the metadata only
+
+
+def test_pages_added_to_a_genuine_pdf_make_it_altered_without_reading_any(
+        client: FlaskClient, issued: Issued, extractions: list[int]) -> None:
+    """The issued agreement and 250 slow pages, its digest kept: the page counts differ, so no text is read."""
+    issued_pages = len(PdfReader(io.BytesIO(issued.pdf_v2)).pages)
+    padded = junk_pdf(250, base=issued.pdf_v2)
+    assert pdf_digest(padded) == issued.v2.digest
+    response = upload(client, padded)
+    answer = answer_of(response.get_data(as_text=True))
+    assert response.status_code == 200 and "文书已被改动" in answer and "文书真实" not in answer
+    assert f"该PDF共 {issued_pages + 250} 页" in answer and f"共 {issued_pages} 页" in answer
+    assert issued.case_number in answer
+    assert extractions == []
+    over = upload(client, junk_pdf(MAX_PAGES, base=issued.pdf_v2))  # past the cap: not even counted to the end
+    answer = answer_of(over.get_data(as_text=True))
+    assert over.status_code == 200 and "页数多于其校验码对应的已出具文书" in answer and issued.case_number in answer
+    assert extractions == []
+
+
+def test_a_page_far_longer_than_the_issued_one_is_not_read(client: FlaskClient, issued: Issued,
+                                                          extractions: list[int]) -> None:
+    """As many pages as the agreement, under its digest, each with a 1 MB content stream: altered after reading
+    the issued first page only (the uploaded one is over four times its length)."""
+    issued_pages = len(PdfReader(io.BytesIO(issued.pdf_v2)).pages)
+    heavy = junk_pdf(issued_pages, keywords=f"mediation-digest:{issued.v2.digest}", text_kb=1024)
+    response = upload(client, heavy)
+    answer = answer_of(response.get_data(as_text=True))
+    assert response.status_code == 200 and "文字与存档不符" in answer and issued.case_number in answer
+    assert extractions == [0]  # the issued PDF's first page; the upload's was never parsed
+
+
+def test_a_genuine_pdf_is_read_once(client: FlaskClient, issued: Issued, extractions: list[int]) -> None:
+    """Each page of the upload and of the issued PDF is read once: no second pass over the upload."""
+    pages = len(PdfReader(io.BytesIO(issued.pdf_v2)).pages)
+    assert "文书真实" in answer_of(upload(client, issued.pdf_v2).get_data(as_text=True))
+    assert sorted(extractions) == sorted([*range(pages), *range(pages)])
+
+
+@dataclass(frozen=True)
+class Dossier:
+    """A resolved case's dossier (卷宗, a long document), not rendered, and a PDF that claims to be it."""
+
+    document: Document
+    case_number: str
+    claimed: bytes
+
+
+@pytest.fixture
+def dossier(app: Flask, uow: Any, session: Any, make_user: Any, organisation: Any) -> Dossier:
+    station: Station = open_station(uow, session, make_user, organisation)
+    [doc] = documents_of(station, station.drive_to("labour", "resolved", now=T0), "dossier")
+    assert tasks.renders_in_background(doc.kind)
+    assert not archive.is_cached(doc, app.config["DOCUMENT_CACHE_DIR"])
+    queue = app.extensions["task_queue"]
+    queue.huey.delete(tasks.status_key(doc.kind, doc.digest))  # as if its render had never been asked for
+    queue.huey.flush()
+    return Dossier(doc, doc.case.number, junk_pdf(3, keywords=f"mediation-digest:{doc.digest}", text_kb=1))
+
+
+def test_an_uncached_dossier_is_not_rendered_in_the_request_but_queued(
+        app: Flask, client: FlaskClient, dossier: Dossier, monkeypatch: pytest.MonkeyPatch,
+        extractions: list[int]) -> None:
+    def no_render(*args: Any, **kwargs: Any) -> bytes:
+        raise AssertionError("a dossier was rendered inside a public request")
+
+    monkeypatch.setattr(archive, "render_pdf", no_render)
+    response = upload(client, dossier.claimed)
+    page = response.get_data(as_text=True)
+    answer = answer_of(page)
+    assert response.status_code == 200
+    assert "暂时无法比对您的PDF" in answer and "请过几分钟后重新上传" in answer
+    assert "文书真实" not in answer and "文书已被改动" not in answer
+    assert record_of(page)["文书"] == "卷宗" and record_of(page)["案件编号"] == dossier.case_number
+    assert extractions == []
+    queue = app.extensions["task_queue"]
+    assert queue.render_status(dossier.document).state == tasks.QUEUED and queue.check() == 1
+    upload(client, dossier.claimed)  # asking again queues nothing more
+    assert queue.check() == 1
+
+
+def test_a_cached_dossier_is_compared(app: Flask, client: FlaskClient, dossier: Dossier,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once its PDF is in the cache (here: the claimed PDF stands for it), a dossier is compared as any document."""
+    path = archive.cache_path(dossier.document, app.config["DOCUMENT_CACHE_DIR"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(dossier.claimed)
+    monkeypatch.setattr(archive, "render_pdf", lambda *a, **k: pytest.fail("rendered although cached"))
+    answer = answer_of(upload(client, dossier.claimed).get_data(as_text=True))
+    assert "文书真实" in answer and dossier.case_number in answer
+    answer = answer_of(upload(client, junk_pdf(4, keywords=f"mediation-digest:{dossier.document.digest}",
+                                               text_kb=1)).get_data(as_text=True))
+    assert "该PDF共 4 页，而其校验码对应的已出具文书共 3 页" in answer

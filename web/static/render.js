@@ -48,11 +48,16 @@
   function poll() {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" })
       .then(function (response) {
-        if (!response.ok) { throw new Error("HTTP " + response.status); }
-        return response.json();
+        var type = response.headers.get("Content-Type") || "";
+        if (!response.ok || response.redirected || type.indexOf("application/json") === -1) {
+          // Logged out (401), gone (404), or an HTML page where JSON was expected: the page
+          // itself knows what to show (the log-in page, the error), so load it again.
+          window.location.reload();
+          return null;
+        }
+        return response.json().then(show);
       })
-      .then(show)
-      .catch(function () { window.setTimeout(poll, 3000); });
+      .catch(function () { window.setTimeout(poll, 3000); });  // the server is unreachable or restarting
   }
 
   window.setTimeout(poll, 500);

@@ -1,9 +1,10 @@
 """PDFs of issued documents (文书存档), rendered from their stored context and cached.
 
-A document's PDF is a function of its stored context and of the templates that lay it
-out, so the cache is keyed by both: the content digest and a fingerprint of
-``templates/documents/``. A changed case issues a new document version; a changed
-template renders anew instead of serving the old layout.
+A document's PDF is a function of its stored context, of the templates that lay it out and
+of the verification address its QR code and footer print (``MEDIATION_VERIFY_BASE_URL``), so
+the cache is keyed by all three: the content digest and a fingerprint of ``templates/documents/``
+and of that address. A changed case issues a new document version; a changed template or
+verification address renders anew instead of serving the old layout or the old QR code.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import cache as memoise
 from pathlib import Path
 
 from .db import INSTANCE_DIR
-from .documents import render_pdf
+from .documents import render_pdf, verify_base_url
 from .models import Document
 from .snapshots import from_stored
 
@@ -41,6 +42,11 @@ _logger_before: list[tuple[int, bool]] = []  # the logger's level and propagate 
 log = logging.getLogger(__name__)
 
 
+class CacheError(OSError):
+    """The document cache (文书缓存) cannot be written: the folder cannot be made, or the PDF not stored
+    there. The message names the cache folder; the cause (``__cause__``) is the ``OSError`` raised."""
+
+
 @memoise
 def layout_fingerprint() -> str:
     """12 hex digits of a digest over every file of ``templates/documents/`` (read once per process)."""
@@ -51,17 +57,28 @@ def layout_fingerprint() -> str:
     return digest.hexdigest()[:12]
 
 
-def cache_name(kind: str, digest: str) -> str:
-    """The cache entry of a document's PDF from its kind and content digest and the layout
-    fingerprint, e.g. ``dossier-3f…9a-0b1c2d3e4f5a`` (the same in every process sharing the templates)."""
-    return f"{kind}-{digest}-{layout_fingerprint()}"
+def fingerprint(verify_base: str | None = None) -> str:
+    """12 hex digits over the layout fingerprint and the verification address ``verify_base`` (default
+    ``documents.verify_base_url()``, i.e. ``MEDIATION_VERIFY_BASE_URL``) printed in each QR code."""
+    base = verify_base if verify_base is not None else verify_base_url()
+    return hashlib.sha256(f"{layout_fingerprint()}\n{base}".encode()).hexdigest()[:12]
 
 
-def cache_path(document: Document, cache_dir: Path | None = None) -> Path:
-    """Where ``document``'s PDF is cached: under ``cache_dir``, else ``MEDIATION_DOCUMENT_CACHE``, else
-    ``instance/documents``."""
-    cache = Path(cache_dir or os.environ.get("MEDIATION_DOCUMENT_CACHE") or DEFAULT_CACHE)
-    return cache / f"{cache_name(document.kind, document.digest)}.pdf"
+def cache_name(kind: str, digest: str, verify_base: str | None = None) -> str:
+    """The cache entry of a document's PDF from its kind and content digest and the ``fingerprint`` of the
+    templates and the verification address, e.g. ``dossier-3f…9a-0b1c2d3e4f5a`` (the same in every process
+    sharing the templates and ``MEDIATION_VERIFY_BASE_URL``)."""
+    return f"{kind}-{digest}-{fingerprint(verify_base)}"
+
+
+def cache_dir_of(cache_dir: Path | str | None = None) -> Path:
+    """The document cache folder: ``cache_dir``, else ``MEDIATION_DOCUMENT_CACHE``, else ``instance/documents``."""
+    return Path(cache_dir or os.environ.get("MEDIATION_DOCUMENT_CACHE") or DEFAULT_CACHE)
+
+
+def cache_path(document: Document, cache_dir: Path | None = None, verify_base: str | None = None) -> Path:
+    """Where ``document``'s PDF is cached: under ``cache_dir_of(cache_dir)``, named by ``cache_name``."""
+    return cache_dir_of(cache_dir) / f"{cache_name(document.kind, document.digest, verify_base)}.pdf"
 
 
 def is_cached(document: Document, cache_dir: Path | None = None) -> bool:
@@ -145,25 +162,43 @@ def document_pdf(document: Document, cache_dir: Path | None = None, progress: Pr
 
     ``progress(stage, pages)``, when given, hears how a render goes: PREPARING (the HTML),
     LAYOUT with the pages laid out so far, WRITING (the PDF file); a cached PDF reports nothing.
+    The QR code points at ``verify_base_url()`` as it is now, which is part of the cache key.
     Raises what ``documents.render_pdf`` raises (``UnknownDocumentKind``, ``DisallowedResource``)
-    and ``OSError`` when the cache cannot be written.
+    and ``CacheError`` (an ``OSError``) when the cache cannot be written; no ``.part`` file is left.
     """
-    path = cache_path(document, cache_dir)
+    base = verify_base_url()
+    path = cache_path(document, cache_dir, base)
     if path.is_file():
         return path.read_bytes()
+    context = from_stored(document.context)
     if progress is None:
-        pdf = render_pdf(document.kind, from_stored(document.context), digest=document.digest)
+        pdf = render_pdf(document.kind, context, digest=document.digest, verify_base=base)
     else:
         with _relayed(progress) as relay:
             relay.report()  # PREPARING: the HTML is built from the stored context
-            pdf = render_pdf(document.kind, from_stored(document.context), digest=document.digest)
-    cache = path.parent
-    cache.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cache, suffix=".part")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pdf)
-    os.replace(tmp, path)  # atomic: concurrent renders of one document never see half a file
+            pdf = render_pdf(document.kind, context, digest=document.digest, verify_base=base)
+    _store(path, pdf)
     return pdf
+
+
+def _store(path: Path, pdf: bytes) -> None:
+    """Write ``pdf`` to ``path`` atomically (a ``.part`` file beside it, then renamed, so concurrent renders
+    of one document never see half a file); raises ``CacheError``, removing the ``.part`` file."""
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pdf)
+        os.replace(tmp, path)
+    except BaseException as exc:  # an interrupted write leaves no .part file either
+        if tmp is not None:
+            with suppress(OSError):
+                os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise CacheError(f"the PDF could not be stored in the document cache {path.parent}: "
+                             f"{type(exc).__name__}: {exc.strerror or exc}") from exc
+        raise
 
 
 def document_filename(document: Document, case_number: str) -> str:

@@ -171,14 +171,48 @@ def demo(if_empty: bool, database: str | None) -> None:
     click.echo(demo_data.logins_table(logins))
 
 
+#: Threads per gunicorn worker process (``gthread``): requests served at once by one process.
+SERVE_THREADS = 8
+#: Where the web app keeps its rate-limit counts (web/__init__.py ``RATELIMIT_STORAGE_URI``).
+RATELIMIT_ENV = "MEDIATION_RATELIMIT_STORAGE_URI"
+#: Hosts a browser elsewhere cannot reach: serving on them, the default verification address is right.
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def gunicorn_options(host: str, port: int, workers: int | None, ratelimit_storage: str) -> tuple[dict[str, Any], str]:
+    """gunicorn settings for ``mediation serve`` and a warning ("" for none).
+
+    Each process serves ``SERVE_THREADS`` requests at once (``gthread``). The rate limits
+    (登录/核验次数限制) count in ``ratelimit_storage``: in ``memory://`` (the default) each
+    process counts alone, so one process serves unless ``workers`` (processes) asks for more,
+    and then the warning says the limits are per process; with a shared storage (``redis://…``)
+    ``workers`` defaults to 2.
+    """
+    private = ratelimit_storage.strip().lower().startswith("memory://")
+    processes = workers if workers is not None else (1 if private else 2)
+    warning = ""
+    if private and processes > 1:
+        warning = (f"Warning: {processes} worker processes each count the rate limits alone ({RATELIMIT_ENV} is "
+                   f"memory://), so they allow up to {processes} times the numbers set; set {RATELIMIT_ENV}="
+                   "redis://host:6379/1 to share them.")
+    shown_host = f"[{host}]" if ":" in host else host
+    options = {"bind": f"{shown_host}:{port}", "workers": processes, "worker_class": "gthread",
+               "threads": SERVE_THREADS}
+    return options, warning
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="gunicorn worker processes.")
+@click.option("--workers", type=click.IntRange(1, 64),
+              help=f"gunicorn worker processes, {SERVE_THREADS} threads each (default: 1 while the rate limits "
+                   f"are counted in memory, 2 with {RATELIMIT_ENV}=redis://…).")
 @database_option
-def serve(host: str, port: int, workers: int, database: str | None) -> None:
+def serve(host: str, port: int, workers: int | None, database: str | None) -> None:
     """Serve the web UI (web:create_app) under gunicorn."""
     from . import demo as demo_data
+    from .documents import DEFAULT_VERIFY_BASE
+    from .tasks import QueueError, check_queue_url, chosen_queue
 
     if database:
         os.environ["MEDIATION_DATABASE_URL"] = database  # read by the web app in each worker
@@ -187,18 +221,30 @@ def serve(host: str, port: int, workers: int, database: str | None) -> None:
         from web import create_app
     except ImportError as exc:
         raise click.ClickException(f"the web UI is not available (web.create_app): {exc}") from exc
+    queue, source = chosen_queue(None)
+    try:
+        check_queue_url(queue, url, source=source)
+    except QueueError as exc:
+        raise click.ClickException(str(exc)) from exc
     with database_errors(url):
         uow = _unit_of_work(url)
         try:
             logins = demo_data.working_logins(uow)
         finally:
             _dispose(uow)
-    shown_host = f"[{host}]" if ":" in host else host
-    click.echo(f"Serving http://{shown_host}:{port}/ with {workers} workers on {hide_password(url)}")
+    options, warning = gunicorn_options(host, port, workers, os.environ.get(RATELIMIT_ENV) or "memory://")
+    click.echo(f"Serving http://{options['bind']}/ with {options['workers']} worker process(es) of "
+               f"{options['threads']} threads on {hide_password(url)}")
+    if warning:
+        click.echo(warning, err=True)
+    if not os.environ.get("MEDIATION_VERIFY_BASE_URL") and host not in LOCAL_HOSTS:
+        click.echo(f"Warning: MEDIATION_VERIFY_BASE_URL is not set: the QR codes of the documents point at "
+                   f"{DEFAULT_VERIFY_BASE}, which only this computer reaches; set it to this site's public address.",
+                   err=True)
     if logins:
         click.echo("Demo logins:")
         click.echo(demo_data.logins_table(logins))
-    run_gunicorn(create_app, {"bind": f"{shown_host}:{port}", "workers": workers})
+    run_gunicorn(create_app, options)
 
 
 def run_gunicorn(app_factory: Callable[[], Any], options: dict[str, Any]) -> None:

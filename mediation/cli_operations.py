@@ -84,15 +84,19 @@ def worker_command(workers: int, queue: str | None, periodic: bool, log_path: Pa
     (`mediation serve`) already consumes itself: a second consumer is optional there.
     """
     from .delivery import DEFAULT_LOG
-    from .tasks import QueueError, QueueUnavailable, TaskContext, build_queue, queue_url
+    from .tasks import QueueError, QueueUnavailable, TaskContext, build_queue, chosen_queue
 
     url = _url(database)
-    chosen = queue_url(queue)
+    chosen, source = chosen_queue(queue)
+    if chosen is not None and chosen.strip().lower() == "memory://":
+        raise click.ClickException(f"{source}: memory:// is a queue private to one process: a worker cannot "
+                                   "consume a private in-memory queue; write redis://host:6379/0 or "
+                                   "sqlite:///path/queue.db")
     with database_errors(url):
         uow = _unit_of_work(url)
     work = TaskContext(uow.session_factory, uow.engine, notice_log=log_path or DEFAULT_LOG)
     try:
-        task_queue = build_queue(chosen, url, work)
+        task_queue = build_queue(chosen, url, work, source=source)
         pending = task_queue.check()
     except (QueueError, QueueUnavailable) as exc:
         _dispose(uow)

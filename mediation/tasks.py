@@ -17,8 +17,9 @@ Tasks:
 - ``render_document(document_id)`` renders a document's PDF into the archive cache
   (``archive.document_pdf``) and records its progress (渲染进度) in huey's key-value store under
   ``render:<cache name>``: queued → preparing → layout (pages laid out) → writing → done, or
-  failed with the error. Every web process reads it there. Asking for a render that is
-  already queued or running starts no second one (``put_if_empty`` claims the key).
+  failed with a reason (``FAILED_WRITE``, ``FAILED_RENDER``; the error itself goes to the log).
+  Every web process reads it there. Asking for a render that is already queued or running starts
+  no second one (``put_if_empty`` claims the key).
 - ``sweep`` every minute: ``services.sweep`` in batches, as ``mediation sweep`` does.
 - ``deliver`` every minute: ``delivery.deliver``, as ``mediation deliver`` does.
 - ``forget_renders`` daily at 03:17: removes render statuses not updated for ``FORGET_AFTER_DAYS``
@@ -53,9 +54,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import parse_qs, urlsplit
 
 from huey import Huey, MemoryHuey, PriorityRedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer, ConsumerStopped
+from huey.storage import SqliteStorage
 from redis import ConnectionPool
 from redis.exceptions import RedisError
 from sqlalchemy.engine import make_url
@@ -100,6 +103,10 @@ SLOW_START = 30.0
 SWEEP_BATCH = 500
 
 QUEUED, DONE, FAILED = "queued", "done", "failed"
+#: Why a render failed (``RenderStatus.message`` of a failed one): the PDF could not be stored in the
+#: document cache; it could not be rendered; it stopped without finishing; the queue cannot be reached.
+#: The web pages say each in the user's language; the error itself is only in the log.
+FAILED_WRITE, FAILED_RENDER, FAILED_STALLED, FAILED_UNREACHABLE = "write", "render", "stalled", "unreachable"
 #: The states of a render a worker is working on: only these can stall.
 RUNNING = frozenset({archive.PREPARING, archive.LAYOUT, archive.WRITING})
 #: The states of a render in order, and how far along each is (per cent) for the progress bar.
@@ -109,7 +116,8 @@ STORAGE_ERRORS: tuple[type[BaseException], ...] = (RedisError, sqlite3.Error, OS
 
 
 class QueueError(MediationError):
-    """The task queue (任务队列) URL is not one this module knows (the message names ``MEDIATION_QUEUE_URL``)."""
+    """The task queue (任务队列) URL is not one this module knows, or cannot be used here; the message names
+    where it came from (``MEDIATION_QUEUE_URL`` or ``--queue``)."""
 
 
 class QueueUnavailable(MediationError):
@@ -122,7 +130,8 @@ class RenderStatus:
     """How the background render of one document goes (渲染进度), as stored in the queue.
 
     ``state`` is ``queued``, ``preparing``, ``layout``, ``writing``, ``done`` or ``failed``;
-    ``pages`` the pages laid out so far; ``message`` the error of a failed render;
+    ``pages`` the pages laid out so far; ``message`` why a render failed (``FAILED_WRITE``,
+    ``FAILED_RENDER``, ``FAILED_STALLED``, ``FAILED_UNREACHABLE``; never the error's text, which is logged);
     ``queued_at`` and ``updated_at`` are Unix times in seconds.
     """
 
@@ -368,9 +377,13 @@ class TaskQueue:
             return
         try:
             archive.document_pdf(document, self.work.cache_dir, progress=record)
-        except Exception as exc:
+        except archive.CacheError:
+            log.exception("document %s (%s) was rendered but could not be stored", document_id, document.kind)
+            record(FAILED, message=FAILED_WRITE)
+            return
+        except Exception:
             log.exception("rendering document %s (%s) failed", document_id, document.kind)
-            record(FAILED, message=f"{type(exc).__name__}: {exc}"[:500])
+            record(FAILED, message=FAILED_RENDER)
             return
         record(DONE)
 
@@ -501,35 +514,65 @@ def embedded_queue_path(database_url: str) -> Path | None:
     return INSTANCE_DIR / f"queue-{digest}.db"
 
 
-def make_huey(url: str | None, database_url: str, name: str = QUEUE_NAME) -> tuple[Huey, str, bool]:
+def make_huey(url: str | None, database_url: str, name: str = QUEUE_NAME,
+              *, source: str = ENV_URL) -> tuple[Huey, str, bool]:
     """Huey for queue ``url`` (see the module docstring; ``memory://`` is a queue of this process
     only, for tests): the instance, where it is (password hidden), and whether it is local to this
-    host (SQLite or memory: the web process consumes it). Raises ``QueueError`` naming ``MEDIATION_QUEUE_URL``."""
+    host (SQLite or memory: the web process consumes it).
+
+    Raises ``QueueError``, its message starting with ``source`` (where ``url`` came from: the
+    variable ``MEDIATION_QUEUE_URL`` or an option such as ``--queue``), for an empty URL, one of
+    an unknown scheme, a Redis database that is not a number, or a SQLite file that cannot be
+    opened (nothing connects to Redis here).
+    """
+    if url is not None and not url.strip():
+        raise QueueError(f"{source}: the queue URL is empty: write redis://host:6379/0 or sqlite:///path/queue.db"
+                         + (", or leave it unset for the embedded queue" if source == ENV_URL else ""))
     if url == "memory://":
         return MemoryHuey(name, results=False), "memory (this process only)", True
     if url:
         scheme = url.split("://", 1)[0].lower() if "://" in url else ""
         if scheme in ("redis", "rediss", "unix"):
+            _check_redis_database(url, source)
             try:
                 pool = ConnectionPool.from_url(url, socket_connect_timeout=5, socket_timeout=15,
                                                health_check_interval=30)
             except ValueError as exc:
-                raise QueueError(f"{ENV_URL}: {exc}") from exc
+                raise QueueError(f"{source}: {exc}") from exc
             shown = _hide_password(url)
             return PriorityRedisHuey(name, results=False, connection_pool=pool), shown, False
         if scheme == "sqlite" and url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
-            named = Path(url[len("sqlite:///"):])
-            named.parent.mkdir(parents=True, exist_ok=True)
-            return SqliteHuey(name, results=False, filename=str(named)), url, True
+            return _sqlite_huey(Path(url[len("sqlite:///"):]), name, source), url, True
+        shown = url if "://" not in url and "@" not in url else _hide_password(url)  # no password to hide
         raise QueueError(
-            f"{ENV_URL}: {_hide_password(url)!r} is not a queue URL: write redis://host:6379/0 "
-            "(rediss:// for TLS) or sqlite:///path/queue.db, or leave it unset for the embedded queue"
+            f"{source}: {shown!r} is not a queue URL: write redis://host:6379/0 "
+            "(rediss:// for TLS) or sqlite:///path/queue.db"
+            + (", or leave it unset for the embedded queue" if source == ENV_URL else "")
         )
     path = embedded_queue_path(database_url)
     if path is None:
         return MemoryHuey(name, results=False), "memory (this process only)", True
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(name, results=False, filename=str(path)), f"sqlite:///{path}", True
+    return _sqlite_huey(path, name, "the embedded queue"), f"sqlite:///{path}", True
+
+
+def _check_redis_database(url: str, source: str) -> None:
+    """Refuse a Redis database number that is not one (``redis://host:6379/abc``, ``?db=abc``), which
+    redis-py would silently take as database 0."""
+    parts = urlsplit(url)
+    path = parts.path.strip("/") if parts.scheme.lower() in ("redis", "rediss") else ""
+    for number in ([path] if path else []) + parse_qs(parts.query).get("db", []):
+        if not number.isdigit():
+            raise QueueError(f"{source}: the Redis database {number!r} in {_hide_password(url)!r} is not a number: "
+                             "write redis://host:6379/0")
+
+
+def _sqlite_huey(path: Path, name: str, source: str) -> SqliteHuey:
+    """A ``SqliteHuey`` in ``path`` (its folder made); raises ``QueueError`` when the file cannot be opened."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteHuey(name, results=False, filename=str(path))
+    except (sqlite3.Error, OSError) as exc:
+        raise QueueError(f"{source}: the queue file sqlite:///{path} cannot be opened: {exc}") from exc
 
 
 def _hide_password(url: str) -> str:
@@ -545,15 +588,35 @@ def queue_url(configured: str | None = None) -> str | None:
     return configured or os.environ.get(ENV_URL) or None
 
 
-def build_queue(url: str | None, database_url: str, work: TaskContext, *, name: str = QUEUE_NAME) -> TaskQueue:
+def chosen_queue(option: str | None, option_name: str = "--queue") -> tuple[str | None, str]:
+    """The queue URL a command uses and where it came from: ``option`` (even empty, which ``make_huey``
+    refuses) named ``option_name``, else ``MEDIATION_QUEUE_URL`` (None when unset: the embedded queue)."""
+    if option is not None:
+        return option, option_name
+    return queue_url(), ENV_URL
+
+
+def check_queue_url(url: str | None, database_url: str, *, source: str = ENV_URL) -> str:
+    """Where the queue ``url`` is (as ``make_huey`` shows it), opening a SQLite queue's file but connecting
+    to nothing else; raises ``QueueError`` naming ``source`` as ``make_huey`` does (``mediation serve``
+    calls this before its workers start)."""
+    huey, location, _local = make_huey(url, database_url, source=source)
+    if isinstance(huey.storage, SqliteStorage):
+        huey.storage.close()
+    return location
+
+
+def build_queue(url: str | None, database_url: str, work: TaskContext, *, name: str = QUEUE_NAME,
+                source: str = ENV_URL) -> TaskQueue:
     """The queue at ``url`` (None: the embedded one beside ``database_url``) doing ``work``; ``name``
-    is huey's name of the queue (tests give each their own on a shared Redis).
+    is huey's name of the queue (tests give each their own on a shared Redis); ``source`` where
+    ``url`` came from, named by the errors.
 
     Tells ``work.session_factory`` to queue the renders of the long documents its commits
-    issue (``services.ISSUED_HOOK``). Raises ``QueueError`` for a URL it does not know;
-    nothing is connected until the queue is used.
+    issue (``services.ISSUED_HOOK``). Raises ``QueueError`` as ``make_huey`` does; nothing
+    is connected until the queue is used (a SQLite file is opened).
     """
-    huey, location, local = make_huey(url, database_url, name)
+    huey, location, local = make_huey(url, database_url, name, source=source)
     queue = TaskQueue(huey, work, location, local)
     work.session_factory.configure(info={ISSUED_HOOK: queue.documents_issued})
     return queue

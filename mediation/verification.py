@@ -4,10 +4,16 @@ Every issued document's PDF carries its content digest in its metadata keywords
 (``mediation-digest:<hex>``) and its verification code in the footer of every page
 (``mediation.documents``). ``verify_pdf`` finds the issued ``Document`` by the digest (by
 the printed code when the metadata was stripped), renders it again from the context
-stored with it, and compares the text of the two PDFs page by page: the same text is
-``genuine``, any other ``altered``; a PDF whose digest and code match no issued document
-is ``unknown``. The CLI (``mediation documents verify``) and the public verification page
-(``/verify``, linked from the status page; the QR code of an agreement opens it) call it.
+stored with it, and compares the two PDFs page by page: the text of each page, then a
+fingerprint of what the page draws (its decoded content stream, the resources it draws with:
+fonts, images and form XObjects, recursively; its annotations with their appearances; its
+boxes and rotation). The same text and drawing is ``genuine``, any other ``altered`` (a box
+painted over a clause, a note added to the page alter a PDF whose words are unchanged); a
+PDF whose digest and code match no issued document is ``unknown``. The document's metadata
+(title, dates, producer) and the file's layout (object numbers, compression) are not
+compared: a copy re-saved by another program that keeps every page as it was is genuine.
+The CLI (``mediation documents verify``) and the public verification page (``/verify``,
+linked from the status page; the QR code of an agreement opens it) call it.
 
 The public page also looks a document up by the code alone (``normalise_code``,
 ``public_record``): it learns which document was issued under the code (kind, case
@@ -16,6 +22,7 @@ number, version, date, whether a newer issue replaced it) and nothing of its con
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import re
@@ -27,6 +34,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pypdf import PageObject, PdfReader
+from pypdf.generic import (
+    ArrayObject,
+    BooleanObject,
+    ByteStringObject,
+    DictionaryObject,
+    FloatObject,
+    IndirectObject,
+    NameObject,
+    NumberObject,
+    StreamObject,
+    TextStringObject,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,22 +56,28 @@ __all__ = [
     "NewerIssue",
     "OpenedPdf",
     "PublicRecord",
+    "Refusal",
     "UnreadablePdf",
     "VerifyResult",
     "document_for_code",
     "newer_issue",
     "normalise_code",
     "open_pdf",
+    "open_upload",
     "pdf_digest",
     "pdf_text_pages",
     "public_record",
+    "strip_code_input",
     "verify_pdf",
     "verify_upload",
 ]
 
 Status = Literal["genuine", "altered", "unknown", "pending"]
-#: Why a PDF is ``altered`` (or, for ``pages``, ``unknown``): its page count, or the text of a page.
-Reason = Literal["pages", "text"]
+#: Why a PDF is ``altered`` (or, for ``pages``, ``unknown``): its page count, the text of a page, or what a
+#: page draws (its text being the same).
+Reason = Literal["pages", "text", "appearance"]
+#: Why an upload cannot be checked at all (``UnreadablePdf.refusal``).
+Refusal = Literal["empty", "too_large", "not_pdf", "encrypted", "damaged"]
 
 _DIGEST = re.compile(r"mediation-digest:([0-9a-f]{64})")
 _CODE = re.compile(r"校验码\s*([0-9A-F]{4}(?:-[0-9A-F]{4}){3})")
@@ -60,7 +85,9 @@ _WHITESPACE = re.compile(r"\s+")
 #: What people type between the groups of a code (after NFKC, so full-width forms are folded already).
 _CODE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212_.·・]+")
 _CODE_HEX = re.compile(r"[0-9A-F]{16}")
-#: Longer input is not a mistyped code; it is not normalised at all.
+#: Invisible characters pasted along with a code (zero-width space, joiners, word joiner, BOM): dropped.
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+#: Longer input (once stripped) is not a mistyped code; it is not normalised at all.
 _CODE_MAX_INPUT = 100
 #: No issued document is longer; a longer upload is not read past its first and last page.
 MAX_PAGES = 300
@@ -74,11 +101,28 @@ _CONTENT_FACTOR = 4
 _CONTENT_SLACK = 64 * 1024
 #: The text kept of a page (characters without whitespace); an issued page has a few thousand.
 MAX_PAGE_TEXT = 50_000
+#: The largest PDF checked, in bytes (the web's ``UPLOAD_MAX_BYTES`` by default; the CLI's limit).
+MAX_PDF_BYTES = 20 * 1024 * 1024
+#: Objects (dictionaries, arrays, streams…) walked for one page's fingerprint; an issued page has a few hundred.
+_MAX_FINGERPRINT_NODES = 20_000
+#: Nesting followed for one page's fingerprint (a form XObject inside a form…); deeper is not an issued page.
+_MAX_FINGERPRINT_DEPTH = 32
+#: Keys left out of a fingerprint: links up the page tree and to the page itself (an annotation's ``/P``, a
+#: link's destination page), structure-tree indices, and how a stream is stored (its decoded data counts).
+_UNDRAWN_KEYS = frozenset({"/Parent", "/P", "/Dest", "/StructParent", "/StructParents", "/Length", "/Filter",
+                           "/DecodeParms", "/DL", "/Metadata"})
 log = logging.getLogger(__name__)
+logging.getLogger("pypdf").setLevel(logging.ERROR)  # a damaged upload is answered, not logged line by line
 
 
 class UnreadablePdf(ValueError):
-    """The bytes are not a PDF pypdf can read (damaged, encrypted, a page tree that loops)."""
+    """The bytes cannot be checked as a PDF. ``refusal`` says why: ``empty``, ``too_large`` (over
+    ``MAX_PDF_BYTES``), ``not_pdf`` (the content is no PDF), ``encrypted``, ``damaged`` (pypdf cannot read it,
+    or its page tree loops)."""
+
+    def __init__(self, message: str, refusal: Refusal = "damaged") -> None:
+        super().__init__(message)
+        self.refusal: Refusal = refusal
 
 
 @dataclass(frozen=True)
@@ -90,7 +134,8 @@ class VerifyResult:
     issued document has its digest or code; ``reason`` ``pages`` when it also has more than
     ``MAX_PAGES`` pages); ``pending``: the document named was found but its PDF is a long one
     not rendered yet, so nothing was compared. ``pages`` is the upload's page count (None past
-    ``MAX_PAGES``), ``issued_pages`` the issued document's when it was compared.
+    ``MAX_PAGES``), ``issued_pages`` the issued document's when it was compared; ``page`` the first page
+    (from 1) whose text (``reason`` ``text``) or drawing (``appearance``) differs.
     """
 
     status: Status
@@ -101,10 +146,11 @@ class VerifyResult:
     reason: Reason | None = None
     pages: int | None = None
     issued_pages: int | None = None
+    page: int | None = None
 
     @property
     def genuine(self) -> bool:
-        """True only for a PDF whose text is the issued document's, to the letter."""
+        """True only for a PDF whose every page has the issued document's text and draws what it draws."""
         return self.status == "genuine"
 
 
@@ -137,25 +183,131 @@ def _count_pages(reader: PdfReader) -> int | None:
     return leaves
 
 
+def _contents(page: PageObject) -> bytes:
+    """A page's decoded content stream(s), joined as pypdf joins an array of them."""
+    contents = page.get_contents()
+    return contents.get_data() if contents is not None else b""
+
+
 def _content_length(page: PageObject) -> int:
     """The length in bytes of a page's decoded content stream(s)."""
-    contents = page.get_contents()
-    return len(contents.get_data()) if contents is not None else 0
+    return len(_contents(page))
+
+
+class _OverBudget(Exception):
+    """A page's fingerprint would walk more than it may (nodes, nesting or bytes)."""
+
+
+def _number(value: float) -> bytes:
+    return f"{round(value, 4):g}".encode()
+
+
+class _Fingerprints:
+    """What the pages of one PDF draw, as SHA-256 digests; the objects they share (fonts, images) hashed once.
+
+    A page's fingerprint covers its decoded content, boxes and rotation, its resources (fonts,
+    images, form XObjects, graphics states, patterns…, followed recursively with their decoded
+    stream data) and its annotations (subtype, rectangle, contents, appearance streams, actions).
+    Left out: ``_UNDRAWN_KEYS`` and any other page an object points to (a link's target), so
+    that object numbers, compression and the page tree do not count.
+    """
+
+    def __init__(self) -> None:
+        self._done: dict[int, bytes] = {}
+        self._nodes = 0
+        self._bytes = 0
+        self._max_bytes: int | None = None
+
+    def page(self, page: PageObject, contents: bytes, max_bytes: int | None = None) -> tuple[bytes, int] | None:
+        """The page's digest and the bytes hashed for it (objects hashed for an earlier page not counted), or
+        None when that is over ``max_bytes`` or ``_MAX_FINGERPRINT_NODES`` objects. Raises what pypdf raises for
+        a damaged object."""
+        self._nodes, self._bytes, self._max_bytes = 0, 0, max_bytes
+        digest = hashlib.sha256()
+        try:
+            self._feed(digest, b"contents", contents)
+            for box in (page.mediabox, page.cropbox):
+                digest.update(b"box" + b",".join(_number(float(v)) for v in box))
+            digest.update(b"rotate%d" % (page.rotation % 360))
+            for key in ("/Resources", "/Annots", "/Group", "/UserUnit"):
+                digest.update(key.encode())
+                if key in page:
+                    digest.update(self._fold(page.raw_get(key), 0))
+        except _OverBudget:
+            return None
+        return digest.digest(), self._bytes
+
+    def _feed(self, digest: Any, tag: bytes, data: bytes) -> None:
+        self._bytes += len(data)
+        if self._max_bytes is not None and self._bytes > self._max_bytes:
+            raise _OverBudget
+        digest.update(tag + b"%d:" % len(data) + data)
+
+    def _fold(self, obj: Any, depth: int) -> bytes:
+        """The digest of ``obj`` (an indirect object by what it holds, not by its number)."""
+        self._nodes += 1
+        if self._nodes > _MAX_FINGERPRINT_NODES or depth > _MAX_FINGERPRINT_DEPTH:
+            raise _OverBudget
+        if isinstance(obj, IndirectObject):
+            ref = obj.idnum
+            if ref in self._done:
+                return self._done[ref]
+            self._done[ref] = b"cycle"  # an object reached again inside itself
+            target = obj.get_object()
+            if isinstance(target, DictionaryObject) and target.get("/Type") == "/Page":
+                result = b"page"  # a link's target page: drawn elsewhere, compared there
+            else:
+                result = self._fold(target, depth + 1)
+            self._done[ref] = result
+            return result
+        digest = hashlib.sha256()
+        if isinstance(obj, DictionaryObject):
+            digest.update(b"stream" if isinstance(obj, StreamObject) else b"dict")
+            for key in sorted(k for k in obj if k not in _UNDRAWN_KEYS):
+                digest.update(key.encode() + b"=" + self._fold(obj.raw_get(key), depth + 1))
+            if isinstance(obj, StreamObject):
+                encoded = obj._data or b""
+                if self._max_bytes is not None and self._bytes + len(encoded) > self._max_bytes:
+                    raise _OverBudget  # not even decoded: far more than the issued page holds
+                try:
+                    data = obj.get_data()
+                except NotImplementedError:  # a filter pypdf cannot decode: its bytes as stored
+                    data = encoded
+                self._feed(digest, b"data", data)
+        elif isinstance(obj, ArrayObject):
+            digest.update(b"array")
+            for item in obj:
+                digest.update(self._fold(item, depth + 1))
+        elif isinstance(obj, TextStringObject):
+            self._feed(digest, b"string", obj.original_bytes)
+        elif isinstance(obj, ByteStringObject):
+            self._feed(digest, b"string", bytes(obj))
+        elif isinstance(obj, NameObject):
+            digest.update(b"name" + obj.encode())
+        elif isinstance(obj, BooleanObject):
+            digest.update(b"true" if obj else b"false")
+        elif isinstance(obj, (NumberObject, FloatObject)):
+            digest.update(b"number" + _number(float(obj)))
+        else:
+            digest.update(b"null")
+        return digest.digest()
 
 
 class OpenedPdf:
-    """A PDF opened once for checking (待核验文书): its page count, digest and the pages' text, read on demand.
+    """A PDF opened once for checking (待核验文书): its page count, digest, and the pages' text and fingerprints
+    (what they draw), read on demand.
 
-    Raises ``UnreadablePdf`` when the bytes do not open as a PDF or its page tree cannot be
-    walked. ``pages`` is None when there are more than ``MAX_PAGES``. ``text(i)`` reads a
-    page once and keeps it; ``extractions`` counts the pages actually read.
+    Raises ``UnreadablePdf`` when the bytes do not open as a PDF (refusal ``damaged``), are
+    encrypted (``encrypted``), or its page tree cannot be walked. ``pages`` is None when there
+    are more than ``MAX_PAGES``. ``text(i)`` and ``fingerprint(i)`` read a page once and keep
+    it; ``extractions`` counts the pages whose text was extracted.
     """
 
     def __init__(self, pdf_bytes: bytes) -> None:
         try:
             self._reader = PdfReader(io.BytesIO(pdf_bytes))
             if self._reader.is_encrypted:
-                raise UnreadablePdf("the PDF is encrypted")
+                raise UnreadablePdf("the PDF is encrypted", "encrypted")
             self.pages = _count_pages(self._reader)
         except UnreadablePdf:
             raise
@@ -164,6 +316,8 @@ class OpenedPdf:
             raise UnreadablePdf(str(exc) or type(exc).__name__) from exc
         self.digest = _metadata_digest(self._reader)
         self._texts: dict[int, str] = {}
+        self._contents: dict[int, bytes] = {}
+        self._fingerprints = _Fingerprints()
         self.extractions = 0
 
     def page(self, index: int) -> PageObject:
@@ -172,15 +326,23 @@ class OpenedPdf:
             raise UnreadablePdf("the PDF has too many pages to be read")
         return self._reader.pages[index % self.pages]
 
+    def _key(self, index: int) -> int:
+        return index % self.pages if self.pages else index
+
+    def _page_contents(self, key: int) -> bytes:
+        if key not in self._contents:
+            self._contents[key] = _contents(self.page(key))
+        return self._contents[key]
+
     def text(self, index: int, max_content: int) -> str | None:
         """The text of page ``index`` without whitespace (at most ``MAX_PAGE_TEXT`` characters), or None when
         its decoded content is over ``max_content`` bytes. Raises ``UnreadablePdf`` for a damaged page."""
-        key = index % self.pages if self.pages else index
+        key = self._key(index)
         if key in self._texts:
             return self._texts[key]
         try:
             page = self.page(key)
-            if _content_length(page) > max_content:
+            if len(self._page_contents(key)) > max_content:
                 return None
             self.extractions += 1
             text = _WHITESPACE.sub("", page.extract_text() or "")[:MAX_PAGE_TEXT]
@@ -191,6 +353,20 @@ class OpenedPdf:
             raise UnreadablePdf(str(exc) or type(exc).__name__) from exc
         self._texts[key] = text
         return text
+
+    def fingerprint(self, index: int, max_bytes: int) -> bytes | None:
+        """The digest of what page ``index`` draws (``_Fingerprints``), or None when it would hash more than
+        ``max_bytes`` bytes (content, stream data, strings) or walk too many objects. Raises ``UnreadablePdf``
+        for a damaged page."""
+        key = self._key(index)
+        try:
+            found = self._fingerprints.page(self.page(key), self._page_contents(key), max_bytes)
+        except UnreadablePdf:
+            raise
+        except Exception as exc:  # a damaged stream or object: nothing issued here is damaged
+            log.debug("unreadable PDF page", exc_info=True)
+            raise UnreadablePdf(str(exc) or type(exc).__name__) from exc
+        return found[0] if found is not None else None
 
     def printed_code(self) -> str | None:
         """The verification code printed in the footer of the first page, else of the last; None if neither
@@ -208,6 +384,29 @@ class OpenedPdf:
 def open_pdf(pdf_bytes: bytes) -> OpenedPdf:
     """The PDF opened for checking (``OpenedPdf``); raises ``UnreadablePdf`` (damaged, encrypted)."""
     return OpenedPdf(pdf_bytes)
+
+
+def open_upload(data: bytes, max_bytes: int = MAX_PDF_BYTES) -> OpenedPdf:
+    """A file someone wants checked, opened as a PDF (``OpenedPdf``) after the cheap checks.
+
+    Raises ``UnreadablePdf`` whose ``refusal`` is ``empty``, ``too_large`` (over ``max_bytes``
+    bytes), ``not_pdf`` (its content is no PDF, ``attachments.sniff``), ``encrypted`` or
+    ``damaged``. The web page and the CLI both answer these in the same words.
+    """
+    from .attachments import PDF, sniff
+    from .errors import ValidationError
+
+    if not data:
+        raise UnreadablePdf("the file is empty", "empty")
+    if len(data) > max_bytes:
+        raise UnreadablePdf(f"the file is larger than {max_bytes} bytes", "too_large")
+    try:
+        is_pdf = sniff(data) == PDF
+    except ValidationError:
+        is_pdf = False
+    if not is_pdf:
+        raise UnreadablePdf("the file is not a PDF", "not_pdf")
+    return OpenedPdf(data)
 
 
 def _page_texts(pdf_bytes: bytes) -> list[str] | None:
@@ -263,14 +462,22 @@ def normalise_code(text: str | None) -> str | None:
     """A verification code (校验码) as typed, as ``XXXX-XXXX-XXXX-XXXX``; None if it is not 16 hex digits.
 
     Full-width characters count as half-width (Unicode NFKC), lower case as upper case,
-    and spaces and dashes anywhere (or none at all) are ignored.
+    and spaces and dashes anywhere (or none at all) are ignored; zero-width characters
+    (``_ZERO_WIDTH``, left by copying from a chat or a web page) and surrounding whitespace are
+    dropped before the input's length is checked against ``_CODE_MAX_INPUT``.
     """
+    text = strip_code_input(text)
     if not text or len(text) > _CODE_MAX_INPUT:
         return None
     compact = _CODE_SEPARATORS.sub("", unicodedata.normalize("NFKC", text).upper())
     if not _CODE_HEX.fullmatch(compact):
         return None
     return "-".join(compact[i : i + 4] for i in range(0, 16, 4))
+
+
+def strip_code_input(text: str | None) -> str:
+    """``text`` without zero-width characters (U+200B–U+200D, U+2060, U+FEFF) and surrounding whitespace."""
+    return (text or "").translate(_ZERO_WIDTH).strip()
 
 
 def document_for_code(session: Session, code: str) -> Document | None:
@@ -355,21 +562,30 @@ def _result(status: Status, document: Document, **detail: Any) -> VerifyResult:
     return VerifyResult(status, document.id, document.case.number, document.kind, document.version, **detail)
 
 
-def _compare(upload: OpenedPdf, issued_pdf: bytes) -> tuple[Reason | None, int]:
-    """None when every page of the upload has the issued PDF's text, else why not; and the issued page count.
+def _compare(upload: OpenedPdf, issued_pdf: bytes) -> tuple[Reason | None, int, int | None]:
+    """None when every page of the upload has the issued PDF's text and draws what it draws, else why not; the
+    issued page count; the first page (from 1) that differs.
 
     The page counts are compared first; then page by page, stopping at the first difference,
-    each uploaded page read only when its content is not far longer than the issued page's.
+    the text, then the fingerprint (``_Fingerprints``). An uploaded page is read only when its
+    content, and then what its fingerprint hashes, is not far longer than the issued page's.
     """
     issued = PdfReader(io.BytesIO(issued_pdf))
     count = len(issued.pages)
     if upload.pages != count:
-        return "pages", count
+        return "pages", count, None
+    fingerprints = _Fingerprints()
     for index, page in enumerate(issued.pages):
-        limit = _CONTENT_FACTOR * _content_length(page) + _CONTENT_SLACK
+        contents = _contents(page)
+        limit = _CONTENT_FACTOR * len(contents) + _CONTENT_SLACK
         if upload.text(index, limit) != _WHITESPACE.sub("", page.extract_text() or "")[:MAX_PAGE_TEXT]:
-            return "text", count
-    return None, count
+            return "text", count, index + 1
+        drawn = fingerprints.page(page, contents)
+        assert drawn is not None  # no limit on the issued PDF's own pages
+        digest, hashed = drawn
+        if upload.fingerprint(index, _CONTENT_FACTOR * hashed + _CONTENT_SLACK) != digest:
+            return "appearance", count, index + 1
+    return None, count, None
 
 
 def verify_upload(
@@ -383,8 +599,8 @@ def verify_upload(
 
     Looks the ``Document`` up by the digest in the upload's metadata (else by the code in the
     footer of its first or last page), takes its PDF (``archive.document_pdf``: cached, else
-    rendered from its stored context) and compares the page counts, then the text of each
-    page. ``may_render(document)`` False for a document whose PDF is not cached gives
+    rendered from its stored context) and compares the page counts, then each page's text and what it draws
+    (``_compare``). ``may_render(document)`` False for a document whose PDF is not cached gives
     ``pending`` instead of rendering it (a public request does not wait for a dossier).
     Raises ``UnreadablePdf`` when a page of the upload cannot be read.
     """
@@ -399,10 +615,11 @@ def verify_upload(
     for document in candidates:
         if may_render is not None and not is_cached(document, cache_dir) and not may_render(document):
             return _result("pending", document, pages=upload.pages)
-        reason, issued_pages = _compare(upload, document_pdf(document, cache_dir))
+        reason, issued_pages, page = _compare(upload, document_pdf(document, cache_dir))
         if reason is None:
             return _result("genuine", document, pages=upload.pages, issued_pages=issued_pages)
-        first = first or _result("altered", document, reason=reason, pages=upload.pages, issued_pages=issued_pages)
+        first = first or _result("altered", document, reason=reason, pages=upload.pages, issued_pages=issued_pages,
+                                 page=page)
     assert first is not None
     return first
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -344,5 +343,4 @@ def document(case_id: int, document_id: int) -> ResponseReturnValue:
     if waiting is not None:
         return waiting
     # Rendered (or read from the cache) after the transaction: the stored context is all it needs.
-    pdf = archive.document_pdf(doc, current_app.config.get("DOCUMENT_CACHE_DIR"))
-    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True, download_name=filename)
+    return renders.send_pdf(doc, filename)

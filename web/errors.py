@@ -19,7 +19,7 @@ PAGES = {
     401: (_l("Not logged in"), _l("Please log in.")),
     403: (_l("Not allowed"), _l("Your role may not do this, or may not see this case.")),
     404: (_l("Not found"), _l("There is no such page, case or document, or you may not see it.")),
-    405: (_l("Not allowed"), _l("This address does not take that kind of request.")),
+    405: (_l("Not supported here"), _l("This address does not take that kind of request.")),
     409: (
         _l("Changed meanwhile"),
         _l("Someone else changed this case first. Nothing was saved: reload the case and try again."),

@@ -30,7 +30,6 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from mediation import public, queries, verification
-from mediation.attachments import PDF, sniff
 from mediation.errors import ValidationError
 from mediation.models import Document
 from mediation.tasks import QueueUnavailable, renders_in_background
@@ -39,7 +38,7 @@ from mediation.workflow import pick_label
 from . import labels
 from .extensions import limiter, mediation, now
 from .renders import task_queue
-from .uploads import accepts_upload, answer_too_large, read_upload, upload_limit, upload_mb
+from .uploads import accepts_upload, answer_too_large, file_too_large, read_upload, upload_limit, upload_mb
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 log = logging.getLogger(__name__)
@@ -246,7 +245,7 @@ def _verify_page(
 
 
 def _code_error(typed: str | None) -> str:
-    if not (typed or "").strip():
+    if not verification.strip_code_input(typed):
         return _("Enter the verification code printed on the document.")
     return _("A verification code has 16 letters (A–F) and digits, e.g. 1A2B-3C4D-5E6F-7A8B. Check what you typed.")
 
@@ -264,13 +263,23 @@ def _check_code(typed: str | None) -> ResponseReturnValue:
     """The page answering for a code as typed or opened from a QR code; a malformed code is a field error."""
     code = verification.normalise_code(typed)
     if code is None:
-        form = VerifyCodeForm(formdata=None, data={"code": (typed or "")[:100]})
+        form = VerifyCodeForm(formdata=None, data={"code": verification.strip_code_input(typed)[:100]})
         return _verify_page(form, errors={"code": _code_error(typed)}, status=400)
     return _verify_page(VerifyCodeForm(formdata=None, data={"code": code}), answer=_answer_for_code(code))
 
 
 def _too_large_upload(mb: int) -> ResponseReturnValue:
-    """An upload over the limit: the page again with the limit beside the file field (413); nothing kept."""
+    """A request over the limit (413), nothing kept: the page again with the error beside the field of the form
+    sent. A PDF over ``mb`` MB is named only when a file was sent (``file_too_large``); on the code form, or
+    for an upload whose other fields are too long, the request was too large."""
+    if request.endpoint != "verify.upload":
+        return _verify_page(errors={"code": _("What was sent is far too long for a verification code, which has "
+                                              "16 letters and digits. Enter the code printed on the document.")},
+                            status=413)
+    if not file_too_large():
+        return _verify_page(errors={"pdf": _("What was sent is larger than the server accepts. Choose the PDF "
+                                             "file of the document and send the form again. Nothing was kept.")},
+                            status=413)
     return _verify_page(errors={"pdf": _("The file is larger than %(mb)d MB. Nothing was kept.", mb=mb)}, status=413)
 
 
@@ -352,23 +361,24 @@ def _queue_render(document: Document) -> None:
 def _open_pdf(upload_file: FileStorage | None) -> tuple[verification.OpenedPdf | None, str, int]:
     """The uploaded PDF opened for checking; else None, the message for the file field and the status.
 
-    Refused: no file chosen, an empty file, one over ``UPLOAD_MAX_BYTES`` (413), one whose
-    content is not a PDF (``attachments.sniff``), and one pypdf cannot open (damaged, encrypted).
+    Refused (``verification.open_upload``, whose refusals the CLI words the same): no file
+    chosen, an empty file, one over ``UPLOAD_MAX_BYTES`` (413), one whose content is not a PDF,
+    and one pypdf cannot open (damaged, encrypted).
     """
     if upload_file is None or not upload_file.filename:
         return None, _("Choose the PDF file of the document."), 400
-    data = read_upload(upload_file.stream)
-    if len(data) > upload_limit():
-        return None, _("The file is larger than %(mb)d MB. Nothing was kept.", mb=upload_mb()), 413
-    if not data:
-        return None, _("The file is empty. Choose the PDF file of the document."), 400
     try:
-        is_pdf = sniff(data) == PDF
-    except ValidationError:
-        is_pdf = False
-    if not is_pdf:
-        return None, _("This file is not a PDF. Choose the PDF file of the document as you received it."), 400
-    try:
-        return verification.open_pdf(data), "", 200
-    except verification.UnreadablePdf:
-        return None, _unreadable(), 400
+        return verification.open_upload(read_upload(upload_file.stream), upload_limit()), "", 200
+    except verification.UnreadablePdf as exc:
+        return None, *_refusal(exc.refusal)
+
+
+def _refusal(refusal: verification.Refusal) -> tuple[str, int]:
+    """The file field's message and the status for an upload that cannot be checked."""
+    if refusal == "too_large":
+        return _("The file is larger than %(mb)d MB. Nothing was kept.", mb=upload_mb()), 413
+    if refusal == "empty":
+        return _("The file is empty. Choose the PDF file of the document."), 400
+    if refusal == "not_pdf":
+        return _("This file is not a PDF. Choose the PDF file of the document as you received it."), 400
+    return _unreadable(), 400

@@ -12,27 +12,46 @@ gunicorn's ``post_worker_init`` in ``mediation serve``) and stops it (``stop_con
 ``worker_exit``, and at exit), so building an app starts no threads. A testing app's queue is in
 memory unless the test names one. The periodic deliveries append to ``NOTICE_LOG`` (default
 ``MEDIATION_NOTICE_LOG``, else ``instance/notices.log``).
+
+A failed render shows staff a plain reason (``FAILURES``), never the error, which is in the log.
+A PDF that cannot be stored in the document cache while the request waits is a 503 page
+(``send_pdf``). Ids past the database's range are a 404 here too, as JSON for the status.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from mediation import archive, queries, tasks
 from mediation.errors import NotFound
 from mediation.models import Case, Document
+from mediation.services import as_row_id
 
 from .auth import current
+from .errors import render_error
 from .extensions import login_manager, mediation
 
 bp = Blueprint("renders", __name__)
@@ -47,6 +66,14 @@ STAGE_LABELS = {
     archive.WRITING: _l("Writing the PDF"),
     tasks.DONE: _l("Ready"),
     tasks.FAILED: _l("Failed"),
+}
+#: What a failed render's page says of each reason (``RenderStatus.message``); any other: ``FAILURES[FAILED_RENDER]``.
+FAILURES = {
+    tasks.FAILED_WRITE: _l("The PDF could not be written to the document store; the administrator can see the "
+                           "details in the log."),
+    tasks.FAILED_RENDER: _l("The PDF could not be rendered; the administrator can see the details in the log."),
+    tasks.FAILED_STALLED: _l("The render stopped without finishing: the worker may have been stopped."),
+    tasks.FAILED_UNREACHABLE: _l("The task queue cannot be reached."),
 }
 #: What ``MEDIATION_QUEUE_CONSUMER`` may say to turn the web process's consumer off (any case).
 OFF = frozenset({"0", "false", "no", "off"})
@@ -69,6 +96,7 @@ def init_app(app: Flask) -> None:
     app.extensions["task_queue"] = tasks.build_queue(app.config["QUEUE_URL"], app.config["DATABASE_URL"], context)
     # A long document's link may lead to the progress page, so the case page does not mark it ``download``.
     app.jinja_env.globals["renders_in_background"] = tasks.renders_in_background
+    app.url_map.converters["digits"] = Digits  # before the routes are added
     app.register_blueprint(bp)
 
 
@@ -111,8 +139,30 @@ def _cache_dir() -> Path | None:
     return Path(configured) if configured else None
 
 
+def send_pdf(doc: Document, filename: str) -> ResponseReturnValue:
+    """``doc``'s PDF as an attachment named ``filename``, rendered now unless cached; a 503 page saying the
+    document cannot be prepared now when the PDF cannot be stored in the document cache (the error is logged)."""
+    try:
+        pdf = archive.document_pdf(doc, _cache_dir())
+    except archive.CacheError:
+        log.exception("document %s (%s) could not be prepared", doc.id, doc.kind)
+        return render_error(503, _("The document could not be prepared now: the PDF could not be written to "
+                                   "the document store. Try again later; the administrator can see the details "
+                                   "in the log."))
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True, download_name=filename)
+
+
+class Digits(IntegerConverter):
+    """``<digits:…>`` in the render routes: any run of digits, so an id past the database's range reaches the
+    view, which answers 404 (JSON for the status; the app's ``<int:…>`` leaves it to the router, which
+    answers an HTML 404, or 405 to a POST)."""
+
+
 def _visible(case_id: int, document_id: int) -> tuple[Document, Case] | None:
-    """The document and its case when the user may download it (the download's policy), else None."""
+    """The document and its case when the user may download it (the download's policy), else None
+    (also for an id that cannot be a row id)."""
+    if as_row_id(case_id) is None or as_row_id(document_id) is None:
+        return None
     svc = mediation()
     with svc.reader() as uow:
         try:
@@ -136,7 +186,8 @@ def waiting_page(doc: Document, case_id: int) -> ResponseReturnValue | None:
         return None
     if status.state == tasks.DONE:
         # Rendered elsewhere yet not in this cache: the cache is not shared with the worker, or was emptied.
-        log.warning("document %s was rendered but is not in %s; rendering it here", doc.id, _cache_dir())
+        log.warning("document %s was rendered but is not in %s; rendering it here", doc.id,
+                    archive.cache_dir_of(_cache_dir()))
         return None
     return redirect(url_for("renders.progress", case_id=case_id, document_id=doc.id), 303)
 
@@ -152,10 +203,8 @@ def _status(doc: Document) -> tuple[tasks.RenderStatus, bool]:
         return (stored if stored is not None and stored.state == tasks.DONE else tasks.RenderStatus(tasks.DONE)), True
     status = queue.render_status(doc) or queue.request_render(doc)
     if queue.stalled(doc, status):
-        status = tasks.RenderStatus(
-            tasks.FAILED, status.pages, _("The render stopped without finishing: the worker may have been stopped."),
-            status.queued_at, status.updated_at,
-        )
+        status = tasks.RenderStatus(tasks.FAILED, status.pages, tasks.FAILED_STALLED, status.queued_at,
+                                    status.updated_at)
     return status, False
 
 
@@ -179,13 +228,13 @@ def _describe(doc: Document, case: Case, status: tasks.RenderStatus, ready: bool
         "percent": 100 if ready else status.percent,
         "done": state == tasks.DONE,
         "failed": state == tasks.FAILED,
-        "message": status.message if state == tasks.FAILED else "",
+        "message": str(FAILURES.get(status.message, FAILURES[tasks.FAILED_RENDER])) if state == tasks.FAILED else "",
         "download": url_for("cases.document", case_id=case.id, document_id=doc.id),
         "progress": url_for("renders.progress", case_id=case.id, document_id=doc.id),
     }
 
 
-@bp.get("/cases/<int:case_id>/documents/<int:document_id>/render")
+@bp.get("/cases/<digits:case_id>/documents/<digits:document_id>/render")
 def progress(case_id: int, document_id: int) -> ResponseReturnValue:
     """The progress page of a long document's render: stage, pages, then the download (or the error and a retry)."""
     found = _visible(case_id, document_id)
@@ -207,7 +256,7 @@ def progress(case_id: int, document_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.get("/cases/<int:case_id>/documents/<int:document_id>/render.json")
+@bp.get("/cases/<digits:case_id>/documents/<digits:document_id>/render.json")
 def progress_json(case_id: int, document_id: int) -> ResponseReturnValue:
     """The render's status as JSON: ``{state, label, detail, pages, percent, done, failed, message, download}``."""
     found = _visible(case_id, document_id)
@@ -219,13 +268,13 @@ def progress_json(case_id: int, document_id: int) -> ResponseReturnValue:
     try:
         status, ready = _status(doc)
     except tasks.QueueUnavailable:
-        status, ready = tasks.RenderStatus(tasks.FAILED, message=_("The task queue cannot be reached.")), False
+        status, ready = tasks.RenderStatus(tasks.FAILED, message=tasks.FAILED_UNREACHABLE), False
     response = jsonify(_describe(doc, case, status, ready))
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-@bp.post("/cases/<int:case_id>/documents/<int:document_id>/render")
+@bp.post("/cases/<digits:case_id>/documents/<digits:document_id>/render")
 def retry(case_id: int, document_id: int) -> ResponseReturnValue:
     """Queue the render again after it failed or stalled (a render still running is left alone)."""
     found = _visible(case_id, document_id)

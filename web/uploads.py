@@ -7,10 +7,11 @@ the matched view, not the view itself.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import IO, Any, TypeVar
 
-from flask import Blueprint, Request, current_app
+from flask import Blueprint, Request, current_app, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -21,6 +22,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: Room for the form's other fields and the multipart boundaries besides the file itself.
 FORM_OVERHEAD = 256 * 1024
 MB = 1024 * 1024
+#: How much of a refused body is read to see whether it carries a file (its parts' headers come first).
+_PEEK = 8 * 1024
+#: The header of a multipart part that carries a file.
+_FILE_PART = re.compile(rb'content-disposition:[^\r\n]*;\s*filename\*?=', re.IGNORECASE)
 
 
 def accepts_upload(view: F) -> F:
@@ -67,14 +72,40 @@ def read_upload(file: IO[bytes], limit: int | None = None) -> bytes:
     return file.read((upload_limit() if limit is None else limit) + 1)
 
 
+def file_too_large() -> bool:
+    """Whether a request refused for its size (``RequestEntityTooLarge``) was refused for a file.
+
+    True only on an upload view (``accepts_upload``) whose body is declared longer than the
+    request limit and whose first ``_PEEK`` bytes (read from the WSGI input, which was not read:
+    the body was refused before its form was parsed) hold a part with a file name. False for a
+    body within the limit (one form field over Flask's ``MAX_FORM_MEMORY_SIZE``, the file being
+    checked by the view itself), a body that carries no file, or a view that takes none.
+    """
+    view = current_app.view_functions.get(request.endpoint or "")
+    limit = request.max_content_length
+    length = request.content_length
+    if not getattr(view, "accepts_upload", False) or length is None or limit is None or length <= limit:
+        return False
+    stream = request.environ.get("wsgi.input")
+    try:
+        head = stream.read(_PEEK) if stream is not None else b""
+    except (OSError, ValueError):  # the client went away, or the server closed the input
+        return False
+    return isinstance(head, bytes) and _FILE_PART.search(head) is not None
+
+
 def nothing_saved(mb: int) -> ResponseReturnValue:
-    """The error page (413) for a file over ``mb`` MB on a page that saves it: nothing was saved."""
+    """The error page (413) for a request over the limit on a page that saves a file: a file over ``mb`` MB,
+    else (``file_too_large`` False) what was sent; nothing was saved."""
+    if not file_too_large():
+        return render_error(413)
     return render_error(413, _("A file can be at most %(mb)d MB. Nothing was saved.", mb=mb))
 
 
 def answer_too_large(bp: Blueprint, respond: Callable[[int], ResponseReturnValue] = nothing_saved) -> None:
     """Answer a request body over the limit on ``bp``'s views (``RequestEntityTooLarge``) with ``respond(mb)``,
-    the limit in MB; by default the 413 error page of ``nothing_saved``."""
+    the limit in MB; by default the 413 error page of ``nothing_saved``. ``respond`` speaks of a file only
+    when ``file_too_large()``."""
 
     def too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
         return respond(upload_mb())

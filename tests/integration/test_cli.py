@@ -192,20 +192,93 @@ def test_sweep_with_a_bad_now_is_a_usage_error(runner):
     assert "'next tuesday' is not an ISO-8601 date-time" in result.output
 
 
-def test_serve_runs_the_web_app_under_gunicorn(runner, on_test_database, uow, monkeypatch):
-    """`mediation serve` prints the URL and demo logins, then runs web:create_app under gunicorn."""
+@pytest.fixture
+def serving(runner, on_test_database, uow, monkeypatch) -> list[tuple[Any, dict[str, Any]]]:
+    """`mediation serve` with a stand-in web app and gunicorn: the (factory, options) it would run;
+    no queue, rate-limit storage or verification address set."""
+    for name in ("MEDIATION_QUEUE_URL", "MEDIATION_RATELIMIT_STORAGE_URI", "MEDIATION_VERIFY_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
     ensure_demo_staff(uow)
     app = object()
     monkeypatch.setitem(sys.modules, "web", SimpleNamespace(create_app=lambda: app))
     calls: list[tuple[Any, dict[str, Any]]] = []
     monkeypatch.setattr(cli_module, "run_gunicorn", lambda factory, options: calls.append((factory, options)))
-    result = runner.invoke(cli, ["serve", "--host", "0.0.0.0", "--port", "8123", "--workers", "3"])
+    return calls
+
+
+def test_serve_runs_the_web_app_under_gunicorn(runner, serving):
+    """`mediation serve` prints the URL and demo logins, then runs web:create_app under gunicorn:
+    one process of 8 threads while the rate limits are counted in memory."""
+    result = runner.invoke(cli, ["serve", "--port", "8123"])
     assert result.exit_code == 0, result.output
-    assert "http://0.0.0.0:8123/" in result.output
+    assert "http://127.0.0.1:8123/ with 1 worker process(es) of 8 threads" in result.output
     assert " chief " in result.output and DEMO_PASSWORD in result.output
-    [(factory, options)] = calls
-    assert options == {"bind": "0.0.0.0:8123", "workers": 3}
-    assert factory() is app
+    assert "Warning" not in result.output
+    [(factory, options)] = serving
+    assert options == {"bind": "127.0.0.1:8123", "workers": 1, "worker_class": "gthread", "threads": 8}
+    assert factory() is sys.modules["web"].create_app()  # the web app's own factory
+
+
+def test_serve_warns_that_several_processes_count_the_limits_alone(runner, serving):
+    result = runner.invoke(cli, ["serve", "--host", "127.0.0.1", "--workers", "3"])
+    assert result.exit_code == 0, result.output
+    [warning] = [line for line in result.output.splitlines() if line.startswith("Warning")]
+    assert "3 worker processes each count the rate limits alone" in warning
+    assert serving[0][1]["workers"] == 3
+
+
+@pytest.mark.parametrize(("storage", "workers", "processes", "warns"), [
+    ("memory://", None, 1, False),
+    ("memory://", 1, 1, False),
+    ("memory://", 4, 4, True),
+    ("redis://127.0.0.1:6379/1", None, 2, False),
+    ("redis://127.0.0.1:6379/1", 6, 6, False),
+])
+def test_the_gunicorn_options_follow_the_rate_limit_storage(storage, workers, processes, warns):
+    options, warning = cli_module.gunicorn_options("::", 5000, workers, storage)
+    assert options == {"bind": "[::]:5000", "workers": processes, "worker_class": "gthread", "threads": 8}
+    assert bool(warning) is warns
+    if warns:
+        assert f"up to {processes} times" in warning and "\n" not in warning
+
+
+@pytest.mark.parametrize(("host", "base", "warns"), [
+    ("0.0.0.0", None, True),
+    ("192.168.1.10", None, True),
+    ("0.0.0.0", "https://tiaojie.example.cn", False),
+    ("127.0.0.1", None, False),
+    ("localhost", None, False),
+])
+def test_serve_warns_when_the_qr_codes_would_point_at_this_computer(runner, serving, monkeypatch, host, base, warns):
+    if base:
+        monkeypatch.setenv("MEDIATION_VERIFY_BASE_URL", base)
+    result = runner.invoke(cli, ["serve", "--host", host])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "MEDIATION_VERIFY_BASE_URL is not set" in line]
+    assert len(lines) == (1 if warns else 0)
+
+
+@pytest.mark.parametrize(("queue", "message"), [
+    ("garbage", "Error: MEDIATION_QUEUE_URL: 'garbage' is not a queue URL"),
+    ("redis://127.0.0.1:6379/abc", "Error: MEDIATION_QUEUE_URL: the Redis database 'abc'"),
+    ("sqlite:////proc/q.db", "Error: MEDIATION_QUEUE_URL: the queue file sqlite:////proc/q.db cannot be opened"),
+])
+def test_serve_refuses_a_queue_it_cannot_use_before_serving(runner, serving, monkeypatch, queue, message):
+    """The tester's `MEDIATION_QUEUE_URL=garbage mediation serve`: one line, exit 1, no "Serving", no gunicorn."""
+    monkeypatch.setenv("MEDIATION_QUEUE_URL", queue)
+    result = runner.invoke(cli, ["serve"])
+    assert result.exit_code == 1
+    _no_traceback(result)
+    assert result.output.startswith(message) and result.output.count("\n") == 1, result.output
+    assert serving == []
+
+
+def test_serve_starts_with_a_redis_queue_nobody_answers_yet(runner, serving, monkeypatch):
+    """Only the address is checked: the web app renders while the request waits until Redis answers."""
+    monkeypatch.setenv("MEDIATION_QUEUE_URL", "redis://127.0.0.1:1/0")
+    result = runner.invoke(cli, ["serve"])
+    assert result.exit_code == 0, result.output
+    assert len(serving) == 1
 
 
 def test_serve_without_the_web_package_is_a_clear_error(runner, monkeypatch):

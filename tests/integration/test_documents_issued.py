@@ -32,8 +32,9 @@ from mediation.documents import (
 from mediation.errors import DefinitionError
 from mediation.models import Case, Document
 from mediation.snapshots import from_stored
-from mediation.verification import document_for_code, pdf_digest, verify_pdf
+from mediation.verification import MAX_PDF_BYTES, document_for_code, pdf_digest, verify_pdf
 from mediation.workflow import WORKFLOWS_DIR, parse_definition
+from tests.web.test_public_verify import annotated, encrypted, overdrawn, resaved
 
 from .journeys import DATA, Station, open_station
 
@@ -285,17 +286,6 @@ def edit_pdf_text(pdf: bytes, old: str, new: str) -> bytes:
     return out.getvalue()
 
 
-def strip_metadata(pdf: bytes) -> bytes:
-    """``pdf`` rewritten without its document information and XMP (as some tools save it)."""
-    reader = PdfReader(io.BytesIO(pdf))
-    writer = PdfWriter()
-    for page in reader.pages:
-        writer.add_page(page)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 def test_verify_pdf_tells_genuine_from_altered_and_unknown(injury: tuple[Station, int], session: Any,
                                                            tmp_path: Path) -> None:
     """DESIGN §4: the same text is genuine; an amount changed in the content stream, or a re-render of a changed
@@ -319,9 +309,9 @@ def test_verify_pdf_tells_genuine_from_altered_and_unknown(injury: tuple[Station
     assert verify_pdf(session, forged, cache_dir=tmp_path).status == "altered"
 
     # Metadata stripped: the printed code still finds the document.
-    assert pdf_digest(strip_metadata(pdf)) is None
-    assert verify_pdf(session, strip_metadata(pdf), cache_dir=tmp_path).status == "genuine"
-    assert verify_pdf(session, strip_metadata(edited), cache_dir=tmp_path).status == "altered"
+    assert pdf_digest(resaved(pdf)) is None
+    assert verify_pdf(session, resaved(pdf), cache_dir=tmp_path).status == "genuine"
+    assert verify_pdf(session, resaved(edited), cache_dir=tmp_path).status == "altered"
 
     never_issued = render_pdf("agreement", context)  # its own digest: no document has it
     unknown = verify_pdf(session, never_issued, cache_dir=tmp_path)
@@ -359,6 +349,42 @@ def test_cli_documents_verify_prints_the_result_and_exits_0_only_for_genuine(
     assert results["genuine"].output.startswith("genuine")
     assert agreement.case.number in results["genuine"].output and "调解协议书 v2" in results["genuine"].output
     assert results["altered"].output.startswith("altered") and results["unknown"].output.startswith("unknown")
+
+
+def test_cli_documents_verify_sees_a_page_drawn_over_or_annotated_and_refuses_what_is_no_pdf(
+    injury: tuple[Station, int], database: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The words kept but a white box drawn, or a note added: altered (1). A file that cannot be checked is
+    said in one line as the web page says it, exit 3; pypdf's complaints about it are not printed."""
+    station, case_id = injury
+    monkeypatch.setenv("MEDIATION_DOCUMENT_CACHE", str(tmp_path / "cache"))
+    agreement = [d for d in issued(station, case_id) if d.kind == "agreement"][-1]
+    pdf = document_pdf(agreement, tmp_path / "cache")
+    files = {
+        "overdrawn": overdrawn(pdf), "annotated": annotated(pdf), "resaved": resaved(pdf),
+        "not_pdf": b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "empty": b"", "truncated": pdf[: len(pdf) // 2],
+        "encrypted": encrypted(pdf), "too_large": b"%PDF-1.7\n" + b"\0" * MAX_PDF_BYTES,
+    }
+    runner = CliRunner()
+    results = {}
+    for name, data in files.items():
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(data)
+        results[name] = runner.invoke(documents_cli, ["verify", str(path), "--database", database.url])
+    assert {k: r.exit_code for k, r in results.items()} == {
+        "overdrawn": 1, "annotated": 1, "resaved": 0,
+        "not_pdf": 3, "empty": 3, "truncated": 3, "encrypted": 3, "too_large": 3}
+    for name in ("overdrawn", "annotated"):
+        assert results[name].output.startswith("altered") and "page 1 looks different" in results[name].output
+    assert results["resaved"].output.startswith("genuine")
+    lines = {k: r.output for k, r in results.items() if r.exit_code == 3}
+    assert lines == {"not_pdf": "not a PDF: this file is not a PDF\n", "empty": "empty: the file is empty\n",
+                     "truncated": "unreadable: this PDF is damaged and could not be read\n",
+                     "encrypted": "unreadable: this PDF is protected by a password and could not be read\n",
+                     "too_large": "too large: the file is larger than 20 MB\n"}
+    bad_database = runner.invoke(documents_cli, ["verify", str(tmp_path / "resaved.pdf"),
+                                                 "--database", f"sqlite:///{tmp_path / 'empty.db'}"])
+    assert bad_database.exit_code == 4 and "no tables yet" in bad_database.output
 
 
 @pytest.mark.parametrize(

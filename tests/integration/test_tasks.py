@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import threading
 import time
 import uuid
@@ -145,7 +146,7 @@ def test_a_duplicate_task_finds_the_pdf_made_and_renders_nothing(station, queue,
     assert queue.render_status(dossier).state == tasks.DONE
 
 
-def test_a_failed_render_says_why_and_may_be_retried(station, queue, monkeypatch):
+def test_a_failed_render_says_why_and_may_be_retried(station, queue, monkeypatch, caplog):
     _, dossier = resolved_dossier(station)
 
     def broken(*_args: Any, **_kwargs: Any) -> bytes:
@@ -156,7 +157,8 @@ def test_a_failed_render_says_why_and_may_be_retried(station, queue, monkeypatch
     run_pending(queue)
     failed = queue.render_status(dossier)
     assert failed is not None and failed.state == tasks.FAILED and failed.finished
-    assert failed.message == "RuntimeError: font AR PL UMing CN is missing"
+    assert failed.message == tasks.FAILED_RENDER  # a reason for the page; the error itself is in the log
+    assert "font AR PL UMing CN is missing" in caplog.text
     assert not archive.is_cached(dossier, queue.work.cache_dir)
 
     assert queue.request_render(dossier) == failed  # asking again shows the failure; only a retry queues
@@ -471,10 +473,54 @@ def test_the_worker_command_says_when_the_queue_cannot_be_reached(database):
     assert "the task queue redis://127.0.0.1:1/0 cannot be reached" in result.output
 
 
-def test_the_worker_command_refuses_an_unknown_queue(database):
+def test_the_worker_command_refuses_an_unknown_queue(database, monkeypatch):
+    """The message names where the URL came from: the option, else the variable."""
     result = CliRunner().invoke(cli, ["worker", "--queue", "amqp://rabbit/", "--database", database.url])
     assert result.exit_code == 1
-    assert "MEDIATION_QUEUE_URL: 'amqp://rabbit/' is not a queue URL" in result.output
+    assert "Error: --queue: 'amqp://rabbit/' is not a queue URL" in result.output
+    assert "MEDIATION_QUEUE_URL" not in result.output
+    monkeypatch.setenv("MEDIATION_QUEUE_URL", "garbage")
+    from_env = CliRunner().invoke(cli, ["worker", "--database", database.url])
+    assert from_env.exit_code == 1
+    assert from_env.output == ("Error: MEDIATION_QUEUE_URL: 'garbage' is not a queue URL: write redis://host:6379/0 "
+                               "(rediss:// for TLS) or sqlite:///path/queue.db, or leave it unset for the embedded "
+                               "queue\n")
+
+
+@pytest.mark.parametrize(("queue_url", "message"), [
+    ("", "Error: --queue: the queue URL is empty"),
+    ("   ", "Error: --queue: the queue URL is empty"),
+    ("garbage", "Error: --queue: 'garbage' is not a queue URL"),
+    ("sqlite:////proc/q.db", "Error: --queue: the queue file sqlite:////proc/q.db cannot be opened"),
+    ("redis://127.0.0.1:6379/abc", "Error: --queue: the Redis database 'abc' in 'redis://127.0.0.1:6379/abc' "
+                                   "is not a number"),
+    ("redis://127.0.0.1:6379/0?db=x", "Error: --queue: the Redis database 'x'"),
+    ("unix:///run/redis.sock?db=two", "Error: --queue: the Redis database 'two'"),
+    ("memory://", "Error: --queue: memory:// is a queue private to one process: a worker cannot consume a private "
+                  "in-memory queue"),
+])
+def test_the_worker_command_refuses_a_queue_it_cannot_use_in_one_line(database, queue_url, message):
+    result = CliRunner().invoke(cli, ["worker", "--queue", queue_url, "--database", database.url])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(message) and result.output.count("\n") == 1, result.output
+    assert "unexpected" not in result.output and "Traceback" not in result.output
+
+
+def test_a_redis_database_number_is_taken_as_given():
+    huey, shown, _local = tasks.make_huey("redis://127.0.0.1:6379/7", "sqlite://")
+    assert shown == "redis://127.0.0.1:6379/7"
+    assert huey.storage.conn.connection_pool.connection_kwargs["db"] == 7
+    unix, _shown, _local = tasks.make_huey("unix:///run/redis.sock?db=3", "sqlite://")
+    assert unix.storage.conn.connection_pool.connection_kwargs["db"] == 3
+
+
+def test_checking_a_queue_url_opens_no_connection_and_names_its_source(tmp_path):
+    assert tasks.check_queue_url(f"sqlite:///{tmp_path / 'q.db'}", "sqlite://") == f"sqlite:///{tmp_path / 'q.db'}"
+    assert tasks.check_queue_url("redis://127.0.0.1:1/0", "sqlite://") == "redis://127.0.0.1:1/0"  # nobody there
+    with pytest.raises(tasks.QueueError, match=r"^MEDIATION_QUEUE_URL: the queue URL is empty"):
+        tasks.check_queue_url("", "sqlite://")
+    with pytest.raises(tasks.QueueError, match=r"^--queue: 'x' is not a queue URL"):
+        tasks.check_queue_url("x", "sqlite://", source="--queue")
 
 
 def test_the_worker_command_needs_a_migrated_database(tmp_path):
@@ -492,6 +538,51 @@ def test_a_redis_queue_hides_its_password_and_takes_priorities():
 def test_issued_documents_outside_long_kinds_are_not_queued(queue):
     queue.documents_issued([tasks.IssuedDocument(1, 1, "agreement", "ab" * 32)])
     assert queue.check() == 0
+
+
+def test_a_pdf_that_cannot_be_stored_fails_as_a_write_leaving_no_part_file(station, queue, caplog):
+    """The cache entry is a folder (the tester's IsADirectoryError): the status says "write", the log has
+    the error with its paths, and the temporary ``.part`` file is gone."""
+    _, dossier = resolved_dossier(station)
+    target = archive.cache_path(dossier, queue.work.cache_dir)
+    target.mkdir(parents=True)
+    queue.request_render(dossier)
+    run_pending(queue)
+    failed = queue.render_status(dossier)
+    assert failed is not None and failed.state == tasks.FAILED and failed.message == tasks.FAILED_WRITE
+    assert "IsADirectoryError" in caplog.text and str(target.parent) in caplog.text
+    assert [p.name for p in target.parent.iterdir()] == [target.name]  # no .part file left behind
+    expected = re.escape(f"document cache {target.parent}: IsADirectoryError")
+    with pytest.raises(archive.CacheError, match=expected) as info:
+        archive.document_pdf(dossier, queue.work.cache_dir)
+    assert isinstance(info.value, OSError) and isinstance(info.value.__cause__, IsADirectoryError)
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
+
+
+def test_the_verification_address_is_part_of_the_cache_key(station, queue, monkeypatch):
+    """Another MEDIATION_VERIFY_BASE_URL renders anew: the old PDF's QR code points at the old address."""
+    _, dossier = resolved_dossier(station)
+    rendered_for: list[str | None] = []
+    real_render = archive.render_pdf
+
+    def spy(*args: Any, verify_base: str | None = None, **kwargs: Any) -> bytes:
+        rendered_for.append(verify_base)
+        return real_render(*args, verify_base=verify_base, **kwargs)
+
+    monkeypatch.setattr(archive, "render_pdf", spy)
+    monkeypatch.setenv("MEDIATION_VERIFY_BASE_URL", "https://old.example.cn")
+    old_path = archive.cache_path(dossier, queue.work.cache_dir)
+    old_key = tasks.status_key(dossier.kind, dossier.digest)
+    old = archive.document_pdf(dossier, queue.work.cache_dir)
+    assert archive.document_pdf(dossier, queue.work.cache_dir) == old  # cached: not rendered again
+    monkeypatch.setenv("MEDIATION_VERIFY_BASE_URL", "https://verify.example.cn/")
+    new_path = archive.cache_path(dossier, queue.work.cache_dir)
+    assert new_path != old_path and tasks.status_key(dossier.kind, dossier.digest) != old_key
+    assert not archive.is_cached(dossier, queue.work.cache_dir)
+    new = archive.document_pdf(dossier, queue.work.cache_dir)
+    assert old_path.is_file() and new_path.is_file() and new != old  # another QR code
+    assert rendered_for == ["https://old.example.cn", "https://verify.example.cn"]
+    assert archive.fingerprint("https://verify.example.cn") == archive.fingerprint()  # the trailing / is dropped
 
 
 def test_progress_is_reported_by_stage_and_not_after_a_failure(station, queue, monkeypatch):

@@ -81,6 +81,12 @@ def urls(case: dict[str, Any]) -> dict[str, str]:
     return {"pdf": base + ".pdf", "page": base + "/render", "json": base + "/render.json"}
 
 
+def title_of(html: str) -> str:
+    found = re.search(r"<title>(.*?)</title>", html, re.S)
+    assert found, "no <title>"
+    return found.group(1).strip()
+
+
 def pdf_text(data: bytes) -> str:
     return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
@@ -100,7 +106,8 @@ def test_a_dossier_not_cached_is_rendered_in_the_background_with_its_progress(
     page = client.get(u["page"])
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "正在生成卷宗 PDF…" in html and "排队等待后台处理" in html
+    assert title_of(html).startswith("正在生成卷宗 PDF… · ") and "排队等待后台处理" in html
+    assert 'data-render-title="正在生成卷宗 PDF…"' in html  # render.js puts the ready heading in its place
     assert re.search(r'<progress max="100" aria-labelledby="render-stage">', html)  # indeterminate while queued
     assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in html
     assert '<script src="/static/render.js" defer></script>' in html
@@ -118,6 +125,7 @@ def test_a_dossier_not_cached_is_rendered_in_the_background_with_its_progress(
     assert done["label"] == "已生成" and done["detail"] == f"共 {done['pages']} 页。"
 
     ready = client.get(u["page"]).get_data(as_text=True)
+    assert title_of(ready).startswith("卷宗 PDF 已生成 · ")  # the title follows the state
     assert "卷宗 PDF 已生成" in ready and f'href="{u["pdf"]}"' in ready and 'http-equiv="refresh"' not in ready
 
     pdf = client.get(u["pdf"])
@@ -186,7 +194,7 @@ def test_asking_again_while_it_renders_starts_one_render(app, client, login, sta
     assert run_pending(app) == 1
 
 
-def test_a_failed_render_shows_the_error_and_a_retry(app, client, login, station, closed, monkeypatch):
+def test_a_failed_render_shows_a_plain_reason_and_a_retry(app, client, login, station, closed, monkeypatch):
     login(station.user(Role.LIAISON_OFFICER))
     u = urls(closed)
     client.get(u["pdf"])
@@ -198,9 +206,10 @@ def test_a_failed_render_shows_the_error_and_a_retry(app, client, login, station
     run_pending(app)
     failed = client.get(u["json"]).get_json()
     assert failed["state"] == "failed" and failed["failed"] and not failed["done"]
-    assert failed["message"] == "OSError: [Errno 28] No space left on device"
+    assert failed["message"] == "无法生成PDF；管理员可在日志中查看详情。"  # the error itself is only in the log
     html = client.get(u["page"]).get_data(as_text=True)
-    assert "卷宗 PDF 生成失败" in html and "No space left on device" in html
+    assert title_of(html).startswith("卷宗 PDF 生成失败 · ")
+    assert "无法生成PDF" in html and "No space left on device" not in html and "OSError" not in html
     assert re.search(rf'<form method="post" action="{re.escape(u["page"])}"', html)
     assert 'name="csrf_token"' in html and "重试" in html
     assert 'http-equiv="refresh"' not in html
@@ -288,6 +297,62 @@ def test_another_organisations_user_gets_404_everywhere(app, client, login, stat
     answer = client.get(u["json"])
     assert answer.status_code == 404 and answer.get_json()["error"] == "not_found"
     assert client.post(u["page"]).status_code == 404
+    assert queue_of(app).check() == 0
+
+
+def test_a_pdf_that_cannot_be_written_is_a_plain_failure_and_a_503(app, client, login, station, closed, caplog):
+    """The tester's state: the cache entry is a folder. Staff see a plain reason, never the server's
+    paths; the log has the error and the real cache folder; the download is a 503 page."""
+    login(station.user(Role.LIAISON_OFFICER))
+    u = urls(closed)
+    cache = Path(app.config["DOCUMENT_CACHE_DIR"])
+    dossier = _document(station, closed["dossier"])
+    archive.cache_path(dossier, cache).mkdir(parents=True)
+    client.get(u["pdf"])
+    run_pending(app)
+    failed = client.get(u["json"]).get_json()
+    assert failed["failed"] and failed["message"] == "无法将PDF写入文书存储；管理员可在日志中查看详情。"
+    html = client.get(u["page"]).get_data(as_text=True)
+    assert "无法将PDF写入文书存储" in html and str(cache) not in html and "Errno" not in html
+    assert "IsADirectoryError" in caplog.text
+    assert not list(cache.glob("*.part"))
+
+    caplog.clear()  # a document rendered while the request waits (the agreement), its cache entry a folder too
+    agreement = _document(station, closed["agreement"])
+    archive.cache_path(agreement, cache).mkdir(parents=True)
+    answer = client.get(f"/cases/{closed['id']}/documents/{closed['agreement']}.pdf")
+    assert answer.status_code == 503
+    text = answer.get_data(as_text=True)
+    assert "暂时无法准备该文书" in text and str(cache) not in text and "Errno" not in text
+    assert "IsADirectoryError" in caplog.text and str(cache) in caplog.text
+    assert not list(cache.glob("*.part"))
+
+
+def test_a_dossier_rendered_elsewhere_but_missing_here_logs_the_real_cache(app, client, login, station, closed,
+                                                                           caplog):
+    login(station.user(Role.LIAISON_OFFICER))
+    u = urls(closed)
+    client.get(u["pdf"])
+    run_pending(app)
+    dossier = _document(station, closed["dossier"])
+    archive.cache_path(dossier, app.config["DOCUMENT_CACHE_DIR"]).unlink()  # as if on another host's cache
+    pdf = client.get(u["pdf"])
+    assert pdf.status_code == 200
+    assert f"document {dossier.id} was rendered but is not in {app.config['DOCUMENT_CACHE_DIR']}" in caplog.text
+    assert "not in None" not in caplog.text
+
+
+def test_ids_past_the_database_range_are_404_on_every_render_route(app, client, login, station, closed):
+    login(station.user(Role.LIAISON_OFFICER))
+    huge = "99999999999999999999999"
+    for case_id, document_id in ((closed["id"], huge), (huge, closed["dossier"]), (huge, huge)):
+        base = f"/cases/{case_id}/documents/{document_id}"
+        answer = client.get(base + "/render.json")
+        assert answer.status_code == 404 and answer.get_json()["error"] == "not_found", base
+        assert client.get(base + "/render").status_code == 404, base
+        assert client.post(base + "/render").status_code == 404, base
+        assert client.get(base + ".pdf").status_code == 404, base
+    assert client.get(f"/cases/{closed['id']}/documents/abc/render.json").status_code == 404
     assert queue_of(app).check() == 0
 
 

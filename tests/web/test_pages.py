@@ -22,7 +22,9 @@ def test_unknown_page_gets_a_friendly_localized_404(client, make_user, login):
 def test_wrong_method_gets_405_page(client):
     response = client.put("/login")
     assert response.status_code == 405
-    assert "不接受" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "不接受" in page and "不支持此操作" in page
+    assert "无权" not in page  # not the "no permission" page of a 403
 
 
 def test_too_large_request_gets_413_page(client, app):

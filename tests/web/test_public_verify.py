@@ -11,6 +11,7 @@ on SQLite and on PostgreSQL (``-m db``).
 from __future__ import annotations
 
 import io
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf.annotations import FreeText
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -160,6 +162,92 @@ def test_a_pdf_whose_text_was_changed_is_altered(client: FlaskClient, issued: Is
     assert_nothing_personal(page)
 
 
+# --- attacks that leave the words alone: a page that shows something else -----------------------
+
+#: What a forger draws at the end of page 1: a white box over the clauses, then a line where the amount was.
+OVERDRAWING = b"\nq 1 1 1 rg 0 300 595 250 re f 0 0 0 RG 2 w 100 420 m 480 420 l S Q\n"
+#: The note a forger adds on page 1 as a FreeText annotation: shown by every viewer, no part of the text.
+FORGED_NOTE = "金额改为 人民币 999,999 元"
+
+
+def written(writer: PdfWriter) -> bytes:
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def overdrawn(pdf: bytes) -> bytes:
+    """``pdf`` with ``OVERDRAWING`` appended to page 1's content stream; metadata, text and all else kept."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    page = writer.pages[0]
+    contents = page.get_contents()
+    assert contents is not None
+    stream = DecodedStreamObject()
+    stream.set_data(contents.get_data() + OVERDRAWING)
+    page[NameObject("/Contents")] = writer._add_object(stream.flate_encode())
+    return written(writer)
+
+
+def annotated(pdf: bytes) -> bytes:
+    """``pdf`` with a FreeText annotation saying ``FORGED_NOTE`` on page 1."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    writer.add_annotation(0, FreeText(text=FORGED_NOTE, rect=(60, 300, 420, 340), font_size="14pt"))
+    return written(writer)
+
+
+def resaved(pdf: bytes) -> bytes:
+    """``pdf`` re-saved by pypdf page by page (every object renumbered and rewritten, the metadata dropped)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    writer = PdfWriter()
+    for page in reader.pages:
+        writer.add_page(page)
+    return written(writer)
+
+
+def encrypted(pdf: bytes) -> bytes:
+    """``pdf`` encrypted with an empty user password (it opens without one in any viewer)."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    writer.encrypt(user_password="", owner_password="owner", algorithm="RC4-128")  # AES needs the cryptography package
+    return written(writer)
+
+
+@pytest.mark.parametrize("attack", [overdrawn, annotated], ids=["white-box-and-drawing", "freetext-annotation"])
+def test_a_page_drawn_over_or_annotated_is_altered_although_its_words_match(client: FlaskClient, issued: Issued,
+                                                                           attack: Any) -> None:
+    forged = attack(issued.pdf_v2)
+    assert pdf_digest(forged) == issued.v2.digest  # the forger kept the digest and every word of the text
+    assert [p.extract_text() for p in PdfReader(io.BytesIO(forged)).pages] == [
+        p.extract_text() for p in PdfReader(io.BytesIO(issued.pdf_v2)).pages]
+    response = upload(client, forged)
+    page = response.get_data(as_text=True)
+    answer = answer_of(page)
+    assert response.status_code == 200 and "文书已被改动" in answer and "文书真实" not in answer
+    assert "第 1 页文字虽相同，但页面显示的内容与存档不符" in answer and issued.case_number in answer
+    assert "999,999" not in page
+    assert "文书已被改动" in answer_of(upload(client, resaved(forged)).get_data(as_text=True))  # metadata dropped
+
+
+def test_a_pdf_re_saved_page_by_page_is_still_genuine(client: FlaskClient, issued: Issued) -> None:
+    """Renumbered objects, recompressed streams, no metadata (the code on the page finds the document)."""
+    copy = resaved(issued.pdf_v2)
+    assert copy != issued.pdf_v2 and pdf_digest(copy) is None
+    answer = answer_of(upload(client, copy).get_data(as_text=True))
+    assert "文书真实" in answer and issued.v2.verification_code in answer
+
+
+def test_a_copy_encrypted_with_an_empty_password_is_refused_as_before(client: FlaskClient, issued: Issued) -> None:
+    """An encrypted copy was never compared (it is refused as protected); the fingerprint changes nothing there."""
+    response = upload(client, encrypted(issued.pdf_v2))
+    assert response.status_code == 400 and "无法读取" in error_of(response.get_data(as_text=True), "pdf")
+
+
+def test_pypdf_warnings_about_a_damaged_upload_are_not_logged(client: FlaskClient, issued: Issued,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="mediation")
+    upload(client, issued.pdf_v2[: len(issued.pdf_v2) // 2])
+    assert not [r for r in caplog.records if r.name.startswith("pypdf") and r.levelno >= logging.WARNING]
+
+
 def test_a_pdf_no_document_was_issued_as_is_unknown(client: FlaskClient, issued: Issued) -> None:
     context = from_stored(issued.v2.context)
     context["case"]["number"] = "（2026）温溪警调字第9999号"
@@ -217,6 +305,24 @@ def test_a_malformed_code_is_a_field_error(client: FlaskClient, organisation: An
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and message in error_of(page, "code")
     assert answer_of(page) == "" and "<script>alert(1)" not in page
+
+
+@pytest.mark.parametrize("wrap", [
+    lambda c: c + " " * 150,
+    lambda c: "\u200b" + c[:4] + "\u200c" + c[4:] + "\u2060\ufeff",
+    lambda c: "\ufeff  " + c.lower() + "\u200d" * 120 + "\n",
+], ids=["150-trailing-spaces", "zero-width-inside", "bom-and-120-zero-width-joiners"])
+def test_invisible_characters_and_surrounding_spaces_are_dropped_before_the_length_check(
+        client: FlaskClient, issued: Issued, wrap: Any) -> None:
+    code = issued.v2.verification_code
+    response = check_code(client, wrap(code))
+    assert response.status_code == 200 and issued.case_number in answer_of(response.get_data(as_text=True))
+    assert client.get(f"/verify/{code}%E2%80%8B").status_code == 200  # a QR link pasted with a zero-width space
+
+
+def test_zero_width_characters_alone_are_an_empty_code(client: FlaskClient, organisation: Any) -> None:
+    response = check_code(client, "\u200b\ufeff  ")
+    assert response.status_code == 400 and "请输入文书上印的校验码" in error_of(response.get_data(as_text=True), "code")
 
 
 def test_the_qr_code_opens_the_page_with_the_code_filled_in_and_the_answer(client: FlaskClient,
@@ -287,6 +393,27 @@ def test_a_file_over_the_limit_gets_a_field_error_and_413(app: Flask, client: Fl
     response = upload(client, huge)
     page = response.get_data(as_text=True)
     assert response.status_code == 413 and "文件超过 1 MB" in error_of(page, "pdf") and "文书核验" in page
+
+
+def test_a_code_form_too_large_is_answered_on_the_code_field(app: Flask, client: FlaskClient,
+                                                             organisation: Any) -> None:
+    """3 MB in the code field (over the 2 MB request limit; no file sent): nothing about a PDF."""
+    response = check_code(client, "A" * 3 * 1024 * 1024)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413 and "校验码只有16位字母和数字" in error_of(page, "code")
+    assert error_of(page, "pdf") == "" and "PDF" not in error_of(page, "code") and "文书核验" in page
+
+
+def test_an_upload_too_large_for_another_field_does_not_blame_the_pdf(app: Flask, client: FlaskClient,
+                                                                       issued: Issued) -> None:
+    response = upload(client, issued.pdf_v2, extra="x" * 2 * 1024 * 1024)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413 and "超过服务器允许的大小" in error_of(page, "pdf")
+    assert "MB" not in error_of(page, "pdf") and answer_of(page) == ""
+    app.config["UPLOAD_MAX_BYTES"] = 1024 * 1024
+    response = upload(client, None, extra="x" * (1024 * 1024 + FORM_OVERHEAD))  # over the request limit, no file
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413 and "超过服务器允许的大小" in error_of(page, "pdf")
 
 
 def test_nothing_uploaded_is_kept(app: Flask, client: FlaskClient, issued: Issued, read: Any, tmp_path: Path) -> None:

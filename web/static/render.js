@@ -37,6 +37,10 @@
       box.setAttribute("data-render-state", "done");
       showAll("[data-render-pending]", false);
       showAll("[data-render-ready]", true);
+      var heading = box.querySelector("h1 [data-render-ready]");
+      if (heading) {  // the tab's title follows the heading: "… is ready"
+        document.title = document.title.replace(box.getAttribute("data-render-title") || "", heading.textContent);
+      }
       var link = box.querySelector("[data-render-download]");
       if (link) { link.focus(); }
       window.location.assign(status.download);

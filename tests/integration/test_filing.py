@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -13,7 +13,7 @@ from mediation.errors import PermissionDenied, ValidationError
 from mediation.models import Case, Event
 from mediation.services import file_case
 
-NOW = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
 def filing(**overrides: object) -> dict[str, object]:

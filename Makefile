@@ -41,7 +41,8 @@ translations: $(VENV)/.installed
 run: install
 	$(BIN)/mediation db upgrade
 	$(BIN)/mediation demo --if-empty
-	$(BIN)/mediation serve --host $(HOST) --port $(PORT)
+	MEDIATION_VERIFY_BASE_URL="$${MEDIATION_VERIFY_BASE_URL:-http://$(HOST):$(PORT)}" \
+	  $(BIN)/mediation serve --host $(HOST) --port $(PORT)
 
 # The whole suite on SQLite; then the database tests again on PostgreSQL when
 # MEDIATION_TEST_DATABASE_URL names a database the suite may wipe.

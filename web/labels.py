@@ -7,6 +7,7 @@ and the names of fields the action forms ask for.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from flask_babel import get_locale
@@ -169,6 +170,31 @@ def pick(value: Label | None) -> str:
     if not value:
         return ""
     return pick_label(value, locale_key())
+
+
+def colon() -> str:
+    """The colon after a label in the current language: full-width ``：`` in Chinese, ``": "`` in English."""
+    return ": " if locale_key() == "en" else "："
+
+
+_BILINGUAL = re.compile(r"^(?P<zh>[^()]+?)\s*\((?P<en>[^()]+)\)$")
+
+
+def legal_source(text: str | None) -> str:
+    """A definition's ``source`` of a period for the reader (法律依据): ``"劳动争议调解仲裁法 第14条
+    (Labour Dispute Mediation and Arbitration Law, Art. 14); DOMAIN R18"`` shows as
+    ``劳动争议调解仲裁法 第14条`` in Chinese and the bracketed name in English; the rule
+    references of DOMAIN.md (``DOMAIN R18``) are for the developers and are left out."""
+    if not text:
+        return ""
+    english = locale_key() == "en"
+    shown = []
+    for part in (p.strip() for p in text.split(";")):
+        if not part or part.startswith("DOMAIN "):
+            continue
+        both = _BILINGUAL.match(part)
+        shown.append((both["en"] if english else both["zh"]) if both else part)
+    return ("; " if english else "；").join(shown)
 
 
 def choices(vocabulary: str, blank: str | None = None) -> list[tuple[str, str]]:

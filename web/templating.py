@@ -72,6 +72,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(localdate)
     app.add_template_filter(yuan)
     app.add_template_filter(labels.pick, "pick")
+    app.add_template_filter(labels.legal_source, "legal_source")
+    app.jinja_env.globals["colon"] = labels.colon
     globals_: dict[str, Any] = {
         "label": labels.label,
         "html_lang": html_lang,

@@ -73,6 +73,7 @@ def test_a_member_of_the_public_files_after_consenting_and_gets_a_tracking_code(
     number, code = file_publicly(client, organisation, area_id=str(area.id))
     receipt = client.get("/public/filed").get_data(as_text=True)
     assert "查询码" in receipt and "请抄下或拍下这个查询码" in receipt
+    assert f"：<strong>{number}</strong>" in receipt  # Chinese punctuation in Chinese text
     case = read(lambda s: s.scalars(select(Case).where(Case.tracking_code == code)).one())
     assert case.number == number and case.filed_via is IntakeSource.ONLINE and case.filed_by_id is None
     assert case.organisation_id == organisation.id and case.area_id == area.id and case.state == "registered"

@@ -53,3 +53,14 @@ def test_english_drawing(client, login, make_user):
     login(make_user(Role.AUDITOR))
     client.post("/locale", data={"locale": "en"})
     assert "Registered" in client.get("/workflows/labour/1").text
+
+
+def test_periods_show_their_legal_basis_in_the_readers_language_without_rule_references(client, login, make_user):
+    login(make_user(Role.AUDITOR))
+    page = client.get("/workflows/labour/1").get_data(as_text=True)
+    assert "法律依据" in page and "劳动争议调解仲裁法 第14条" in page
+    assert "DOMAIN R" not in page and "Labour Dispute Mediation and Arbitration Law" not in page
+    client.post("/locale", data={"locale": "en"})
+    page = client.get("/workflows/labour/1").get_data(as_text=True)
+    assert "Legal basis" in page and "Labour Dispute Mediation and Arbitration Law, Art. 14" in page
+    assert "DOMAIN R" not in page and "劳动争议调解仲裁法" not in page

@@ -5,17 +5,33 @@ from __future__ import annotations
 from alembic import context
 
 from mediation.db import database_url, make_engine
-from mediation.models import Base
+from mediation.models import SUBSTRING_INDEXES, Base
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Leave SQLite's FTS5 search tables and their shadow tables out of the comparison (the
+    migration makes them; they are not SQLAlchemy tables)."""
+    tables = SUBSTRING_INDEXES.values()
+    return type_ != "table" or not any(name == t or (name or "").startswith(t + "_") for t in tables)
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Compare an index marked for one database (``models.postgresql_only``) on that database only."""
+    if type_ != "index" or reflected:
+        return True
+    wanted = getattr(obj, "info", {}).get("dialect")
+    return wanted is None or wanted == context.get_context().dialect.name
 
 
 def run_migrations_offline() -> None:
     """Emit SQL without a connection."""
     url = config.get_main_option("sqlalchemy.url") or database_url()
     context.configure(url=url, target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=url.startswith("sqlite"), compare_type=True)
+                      render_as_batch=url.startswith("sqlite"), compare_type=True,
+                      include_name=include_name, include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -26,7 +42,8 @@ def run_migrations_online() -> None:
     engine = make_engine(url)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+                          render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
+                          include_name=include_name, include_object=include_object)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

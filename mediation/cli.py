@@ -380,12 +380,14 @@ def _register() -> None:
     """Attach the command groups kept in their own modules."""
     from .cli_documents import documents
     from .cli_operations import audit_group, deliver_command, worker_command, workflows_group
+    from .cli_reports import report
 
     cli.add_command(documents)
     cli.add_command(audit_group)
     cli.add_command(deliver_command)
     cli.add_command(worker_command)
     cli.add_command(workflows_group)
+    cli.add_command(report)
 
 
 _register()

@@ -91,9 +91,13 @@ def format_change(row: FigureRow, locale: str = "zh_CN") -> str:
 
 
 def filter_lines(statistics: Statistics, names: Mapping[str, str], locale: str) -> list[str]:
-    """The filters as ``Label: value`` lines (``names`` gives display names of ids and values)."""
+    """The filters as ``Label: value`` lines (``names`` gives display names of ids and values).
+
+    The organisation is not among them: the report names it on a line of its own, whether
+    the figures were narrowed to it (``mediation report``) or are all its chief may see (the page).
+    """
     out = []
-    for key in ("organisation", "enterprise", "area", "kind", "tier"):
+    for key in ("enterprise", "area", "kind", "tier"):
         value = statistics.filters.as_params().get(key)
         if value is not None:
             out.append(f"{text(key, locale)}: {names.get(key, value)}")
@@ -237,6 +241,32 @@ def report_xlsx(
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+#: The report's formats: file extension → MIME type.
+FORMATS: Final[Mapping[str, str]] = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def render_report(
+    statistics: Statistics,
+    extension: str,
+    *,
+    locale: str = "zh_CN",
+    organisation: str = "",
+    names: Mapping[str, str] | None = None,
+) -> bytes:
+    """The report in ``extension`` (a key of ``FORMATS``) as bytes; raises ``ValueError`` for another format.
+
+    The statistics page's download and ``mediation report`` both write it through here.
+    """
+    if extension == "pdf":
+        return report_pdf(statistics, locale=locale, organisation=organisation, names=names)
+    if extension == "xlsx":
+        return report_xlsx(statistics, locale=locale, organisation=organisation, names=names)
+    raise ValueError(f"not a report format: {extension!r} (one of {', '.join(FORMATS)})")
 
 
 def report_filename(statistics: Statistics, extension: str, locale: str = "zh_CN") -> str:

@@ -125,7 +125,8 @@ def _drop_database(url: str, name: str) -> None:
 def database(database_session: Database) -> Iterator[Database]:
     """The migrated database, emptied of everything but the workflow definitions."""
     meta = MetaData()
-    meta.reflect(bind=database_session.engine)
+    # The models' tables only: SQLite's FTS5 search tables follow their tables by triggers.
+    meta.reflect(bind=database_session.engine, only=lambda name, _meta: name in Base.metadata.tables)
     with database_session.engine.begin() as conn:
         tables = [t for t in reversed(meta.sorted_tables) if t.name not in KEEP_TABLES]
         if database_session.dialect == "postgresql":

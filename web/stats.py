@@ -179,7 +179,7 @@ def chart_csv(key: str) -> ResponseReturnValue:
 @bp.get("/report.<extension>")
 def report(extension: str) -> ResponseReturnValue:
     """The report of the period as PDF or XLSX: the page's figures, definitions and charts."""
-    if extension not in ("pdf", "xlsx"):
+    if extension not in reports.FORMATS:
         abort(404)
     period, filters, errors = parse_request()
     if errors:
@@ -187,12 +187,7 @@ def report(extension: str) -> ResponseReturnValue:
     result = _compute(period, filters)
     locale = labels.locale_key()
     names = _names(filters)
-    organisation = current().organisation.name
-    if extension == "pdf":
-        data = reports.report_pdf(result, locale=locale, organisation=organisation, names=names)
-        mimetype = "application/pdf"
-    else:
-        data = reports.report_xlsx(result, locale=locale, organisation=organisation, names=names)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
+    data = reports.render_report(result, extension, locale=locale, organisation=current().organisation.name,
+                                 names=names)
+    return send_file(io.BytesIO(data), mimetype=reports.FORMATS[extension], as_attachment=True,
                      download_name=reports.report_filename(result, extension, locale))

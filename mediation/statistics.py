@@ -270,10 +270,11 @@ FIGURES: tuple[FigureDef, ...] = (
     FigureDef("past_statutory_period", "time", _two("超过法定调解期限数", "Past the statutory mediation period"),
               "count",
               _two("本期内调解期限届满仍未达成协议的件数：自受理起算、有法律依据的调解期限（劳动争议15日，"
-                 "劳动争议调解仲裁法第14条；相邻纠纷一个月，R13），中止期间不计",
+                 "劳动争议调解仲裁法第14条；相邻纠纷一个月，人民调解工作若干规定第33条），中止期间不计",
                  "cases whose mediation period ran out in the period without an agreement: the period with a "
                  "legal source that runs from acceptance (labour: 15 days, Labour Dispute Mediation and "
-                 "Arbitration Law art. 14; neighbours: one month, R13), days suspended not counted")),
+                 "Arbitration Law art. 14; neighbours: one month, MOJ Provisions on People's Mediation art. 33), "
+                 "days suspended not counted")),
     FigureDef("performed_full", "performance", _two("全部履行", "Performed in full"), "count",
               _two("达成协议数中，至期末每一项协议内容均已履行的件数（当场履行的口头协议计入）",
                  "settled cases whose every agreed term was performed by the end of the period (an oral "

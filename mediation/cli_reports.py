@@ -77,14 +77,24 @@ def _writable(out: Path) -> None:
 
 def _write(out: Path, data: bytes) -> None:
     """Write ``data`` to ``out`` whole or not at all (a temporary file beside it, then renamed)."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent if str(out.parent) else ".")
+    temporary: str | None = None
     try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent if str(out.parent) else ".")
         with os.fdopen(handle, "wb") as f:
             f.write(data)
+        os.chmod(temporary, 0o666 & ~_umask())  # as any file the user writes, not mkstemp's 0600
         os.replace(temporary, out)
     except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
         raise click.ClickException(f"--out: cannot write {out}: {exc.strerror or exc}") from exc
+
+
+def _umask() -> int:
+    """The process's file-creation mask (read by setting it and putting it back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _organisation(session: Session, wanted: int | None) -> Organisation:

@@ -94,7 +94,9 @@ class LedgerFilterForm(FlaskForm):  # type: ignore[misc]
         csrf = False
 
     q = StringField(
-        _l("Search"), render_kw={"type": "search", "placeholder": _l("Name, ID number, phone, case number or words")}
+        _l("Search"),
+        render_kw={"type": "search", "placeholder": _l("Name, ID number, phone, case number or words"),
+                   "maxlength": 200},  # web/ledger.py MAX_SEARCH: a longer address would exceed the server's line
     )
     search_in = SelectField(
         _l("Search in"), validate_choice=False,

@@ -140,3 +140,27 @@ def test_several_stations_need_the_organisation_option(run, organisation, sessio
     assert result.exit_code == 2
     assert result.output.startswith("Error: --organisation:")
     assert organisation.name in result.output and other.name in result.output
+
+
+def test_a_folder_that_refuses_the_file_is_named_as_the_out_option(run, station, tmp_path: Path, monkeypatch):
+    """Like /proc for root: the folder looks writable, creating the file there fails."""
+    def refuse(*_args, **_kwargs):
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr("mediation.cli_reports.tempfile.mkstemp", refuse)
+    out = tmp_path / "r.pdf"
+    result = run("--month", "2026-03", "--organisation", str(station.id), "--format", "pdf", "--out", str(out))
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [f"Error: --out: cannot write {out}: No such file or directory"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_report_file_gets_the_usual_permissions(run, station, tmp_path: Path):
+    import os
+
+    out = tmp_path / "r.xlsx"
+    result = run("--month", "2026-03", "--organisation", str(station.id), "--format", "xlsx", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask

@@ -119,6 +119,14 @@ def test_bad_filters_are_named_beside_their_field_not_a_500(client, login, ledge
     assert f'id="{field}-error"' in page and "部分筛选条件无法使用" in page
 
 
+def test_the_search_box_stops_at_the_length_the_ledger_accepts(client, login, ledger):
+    """A browser then cannot send an address longer than the server's request line (gunicorn's own page)."""
+    login(ledger.officer)
+    page = client.get("/ledger").get_data(as_text=True)
+    assert re.search(r'<input[^>]*id="q"[^>]*maxlength="200"', page) or re.search(
+        r'<input[^>]*maxlength="200"[^>]*id="q"', page)
+
+
 @pytest.mark.parametrize(
     ("stored", "typed"),
     [

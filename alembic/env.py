@@ -40,13 +40,31 @@ def run_migrations_online() -> None:
     """Run against a live connection."""
     url = config.get_main_option("sqlalchemy.url") or database_url()
     engine = make_engine(url)
-    with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
-                          include_name=include_name, include_object=include_object)
-        with context.begin_transaction():
-            context.run_migrations()
-    engine.dispose()
+    try:
+        with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # Batch mode copies a table and drops the old one; with foreign keys
+                # enforced, dropping a table others refer to fails (and a rename rewrites
+                # their references). The pragma only changes outside a transaction: set it
+                # on the driver's connection before the migrations' transaction begins. The
+                # engine is thrown away afterwards, so no connection serves without it.
+                # (Meanwhile ON DELETE CASCADE does not fire: a migration deletes by hand.)
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            # One transaction for all the migrations, on SQLite too (the engine issues its
+            # own BEGIN, so SQLite's DDL is transactional): a failure leaves nothing done.
+            context.configure(connection=connection, target_metadata=target_metadata,
+                              render_as_batch=sqlite, compare_type=True, transactional_ddl=True,
+                              include_name=include_name, include_object=include_object)
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:  # what enforcement would have refused, refused before the commit
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(
+                            f"the migration left rows whose foreign key points nowhere: {broken[:5]}")
+    finally:
+        engine.dispose()
 
 
 if context.is_offline_mode():

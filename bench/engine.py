@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine as SAEngine
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, insert, select, text
 
 from mediation import db
 from mediation.engine import Engine
@@ -115,7 +115,8 @@ def seed(engine: SAEngine, cases: int, due: int = 0, batch: int = 20_000) -> tup
             new_ids = list(conn.execute(insert(Case).returning(Case.id), rows).scalars())
             clocks = [
                 {
-                    "case_id": cid, "name": "statutory_period", "status": ClockStatus.RUNNING,
+                    "case_id": cid, "organisation_id": org_id, "name": "statutory_period",
+                    "status": ClockStatus.RUNNING,
                     "started_on": NOW.date(), "paused_days": 0, "provisional": False,
                     "due_at": NOW - timedelta(hours=1) if start + k < due else NOW + timedelta(days=365),
                 }
@@ -141,6 +142,8 @@ def _hand_fire(engine: SAEngine, officer: int) -> Callable[[int, int], None]:
     """The same work by hand: version-checked UPDATE and the hash-chained INSERT."""
     state: dict[int, tuple[int, int, str]] = {}
     lock = threading.Lock()
+    with engine.connect() as conn:
+        station = conn.execute(select(User.organisation_id).where(User.id == officer)).scalar_one()
 
     def do(case_id: int, n: int) -> None:
         with lock:
@@ -159,7 +162,8 @@ def _hand_fire(engine: SAEngine, officer: int) -> Callable[[int, int], None]:
             if updated != 1:
                 raise RuntimeError("stale version in the baseline")
             conn.execute(
-                insert(Event).values(case_id=case_id, seq=seq + 1, at=NOW, actor_id=officer, actor_label="基准民警",
+                insert(Event).values(case_id=case_id, organisation_id=station, seq=seq + 1, at=NOW, actor_id=officer,
+                                     actor_label="基准民警",
                                      trigger="add_note", from_state="tier2", to_state="tier2", data=data,
                                      reason=None, prev_hash=prev, hash=digest)
             )

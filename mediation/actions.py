@@ -477,6 +477,7 @@ def _new_agreement(ctx: Context, kind: AgreementKind, status: AgreementStatus) -
         if old.status is not AgreementStatus.SUPERSEDED:
             old.status = AgreementStatus.SUPERSEDED
     agreement = Agreement(
+        organisation_id=case.organisation_id,
         version=len(case.agreements) + 1,
         kind=kind,
         status=status,

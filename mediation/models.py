@@ -28,9 +28,9 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, UOWTransaction, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, UOWTransaction, foreign, mapped_column, relationship
 from sqlalchemy.orm.attributes import get_history
-from sqlalchemy.sql import and_, false
+from sqlalchemy.sql import ColumnElement, and_, false
 
 from .enums import (
     AgreementKind,
@@ -191,6 +191,30 @@ class CaseNumberCounter(Base):
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
 
 
+def case_station_key() -> ForeignKeyConstraint:
+    """The foreign key of a row that belongs to a case and carries the case's station:
+    ``(case_id, organisation_id)`` → ``cases (id, organisation_id)``.
+
+    Events, agreements and clocks are counted by time within a station (the statistics);
+    with the station on the row, one index range holds a station's month, where a join to
+    ``cases`` would read every station's (issue 6). The composite key makes the database
+    refuse a copy that differs from the case's station; a case never changes station.
+    """
+    return ForeignKeyConstraint(["case_id", "organisation_id"], ["cases.id", "cases.organisation_id"])
+
+
+def _by_case(model: type[Event] | type[Agreement] | type[CaseClock]) -> ColumnElement[bool]:
+    """How a case's rows of ``model`` are joined to it: by ``case_id`` alone (the primary
+    key), so loading them reads as before; the station is checked by ``case_station_key``.
+
+    Joined on both columns, appending to ``case.agreements`` would copy the station too,
+    but every load of a case's rows would then match on two columns and eager loads could
+    no longer go by the case's primary key alone. So the writers set ``organisation_id``
+    themselves (``services.append_event``, ``services`` clocks, ``actions._new_agreement``);
+    one that forgets fails on NOT NULL, never silently."""
+    return Case.id == foreign(model.case_id)
+
+
 class Case(Base):
     """A dispute in the ledger (纠纷案件 / 台账记录).
 
@@ -215,6 +239,8 @@ class Case(Base):
         Index("ix_cases_org_filed", "organisation_id", "filed_at", "id", "category", "tier"),
         Index("ix_cases_org_updated", "organisation_id", "updated_at", "id"),
         Index("ix_cases_org_party_key", "organisation_id", "party_key", "id"),
+        # The parent key of the rows that carry their case's station (``case_station_key``).
+        Index("ix_cases_id_organisation_id", "id", "organisation_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -262,10 +288,10 @@ class Case(Base):
         back_populates="case", order_by="Party.position", cascade="all, delete-orphan"
     )
     events: Mapped[list[Event]] = relationship(
-        back_populates="case", order_by="Event.seq", viewonly=True
+        back_populates="case", primaryjoin=lambda: _by_case(Event), order_by="Event.seq", viewonly=True
     )
     agreements: Mapped[list[Agreement]] = relationship(
-        back_populates="case", order_by="Agreement.version"
+        back_populates="case", primaryjoin=lambda: _by_case(Agreement), order_by="Agreement.version"
     )
     #: The sessions held, with their minutes (a scheduled or cancelled one is not among them).
     sessions: Mapped[list[MediationSession]] = relationship(
@@ -278,7 +304,9 @@ class Case(Base):
     documents: Mapped[list[Document]] = relationship(
         back_populates="case", order_by="Document.id", viewonly=True
     )
-    clocks: Mapped[list[CaseClock]] = relationship(back_populates="case", order_by="CaseClock.id", viewonly=True)
+    clocks: Mapped[list[CaseClock]] = relationship(
+        back_populates="case", primaryjoin=lambda: _by_case(CaseClock), order_by="CaseClock.id", viewonly=True
+    )
 
     def party(self, ref: str) -> Party:
         """The party named ``ref`` (``a1``, ``r1`` …); raises ``KeyError`` if none."""
@@ -355,10 +383,12 @@ class Event(Base):
     """An immutable entry on a case's timeline (办理记录); hash-chained per case."""
 
     __tablename__ = "events"
-    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    __table_args__ = (UniqueConstraint("case_id", "seq"), case_station_key())
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
+    #: The case's station (调解组织), copied so a station's events are read by index; see ``case_station_key``.
+    organisation_id: Mapped[int]
     seq: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime]
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -371,7 +401,7 @@ class Event(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
-    case: Mapped[Case] = relationship(back_populates="events", viewonly=True)
+    case: Mapped[Case] = relationship(back_populates="events", primaryjoin=lambda: _by_case(Event), viewonly=True)
     actor: Mapped[User | None] = relationship(viewonly=True)
 
 
@@ -416,10 +446,12 @@ class Agreement(Base):
     """A mediation agreement, written or oral (调解协议书 / 口头协议), DOMAIN R9–R10."""
 
     __tablename__ = "agreements"
-    __table_args__ = (UniqueConstraint("case_id", "version"),)
+    __table_args__ = (UniqueConstraint("case_id", "version"), case_station_key())
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
+    #: The case's station (调解组织), copied so a station's agreements are read by index; see ``case_station_key``.
+    organisation_id: Mapped[int]
     version: Mapped[int] = mapped_column(Integer)
     kind: Mapped[AgreementKind] = mapped_column(value_enum(AgreementKind, "agreement_kind"))
     status: Mapped[AgreementStatus] = mapped_column(
@@ -434,7 +466,7 @@ class Agreement(Base):
     signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     judicial_confirmation_applied_at: Mapped[datetime | None]
 
-    case: Mapped[Case] = relationship(back_populates="agreements")
+    case: Mapped[Case] = relationship(back_populates="agreements", primaryjoin=lambda: _by_case(Agreement))
     obligations: Mapped[list[Obligation]] = relationship(
         back_populates="agreement", order_by="Obligation.seq", cascade="all, delete-orphan"
     )
@@ -521,10 +553,13 @@ class CaseClock(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "name"),
         Index("ix_case_clocks_due", "status", "due_at"),
+        case_station_key(),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    case_id: Mapped[int]
+    #: The case's station (调解组织), copied so a station's clocks are read by index; see ``case_station_key``.
+    organisation_id: Mapped[int]
     name: Mapped[str] = mapped_column(String(60))
     status: Mapped[ClockStatus] = mapped_column(value_enum(ClockStatus, "clock_status"))
     started_on: Mapped[date] = mapped_column(Date)
@@ -534,7 +569,7 @@ class CaseClock(Base):
     paused_days: Mapped[int] = mapped_column(Integer, default=0)
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    case: Mapped[Case] = relationship(back_populates="clocks")
+    case: Mapped[Case] = relationship(back_populates="clocks", primaryjoin=lambda: _by_case(CaseClock))
 
 
 class OutboxMessage(Base):
@@ -604,17 +639,20 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
 
-# Indexes of the statistics: each figure reads one range of one index, and the columns it
-# counts by are in the index too, so a month of a million-case ledger is read without
-# visiting the rows (issue 6). Closings: only closed cases (a state change of an open case
-# does not touch the index).
+# Indexes of the statistics: each figure reads one range of one index, led by the station
+# (events, agreements and clocks carry theirs, ``case_station_key``), and the columns it
+# counts by are in the index too, so a station's month of a million-case ledger is read
+# without visiting other stations' rows (issue 6). Closings: only closed cases (a state
+# change of an open case does not touch the index).
 Index("ix_cases_org_accepted", Case.organisation_id, Case.accepted_at)
 Index("ix_cases_org_closed", Case.organisation_id, Case.closed_at, Case.workflow, Case.workflow_version, Case.state,
       Case.tier, Case.accepted_at,
       sqlite_where=Case.closed_at.is_not(None), postgresql_where=Case.closed_at.is_not(None))
-Index("ix_agreements_effective", Agreement.effective_at, Agreement.case_id, Agreement.kind)
+Index("ix_agreements_org_effective", Agreement.organisation_id, Agreement.effective_at, Agreement.case_id,
+      Agreement.kind)
 Index("ix_agreements_case_effective", Agreement.case_id, Agreement.effective_at)
-Index("ix_events_trigger_at", Event.trigger, Event.at)
+Index("ix_events_org_trigger_at", Event.organisation_id, Event.trigger, Event.at)
+Index("ix_case_clocks_org_due", CaseClock.organisation_id, CaseClock.due_at, CaseClock.status, CaseClock.name)
 
 
 # Substring indexes of the ledger's search (``LIKE '%key%'``, issue 6): trigrams of each
@@ -682,8 +720,9 @@ def _refuse_writes(attribute: Any, column: str) -> None:
 for _attribute, _column in (
     (Case.organisation, "organisation_id"), (Case.enterprise, "enterprise_id"), (Case.area, "area_id"),
     (Case.filed_by, "filed_by_id"), (Case.assigned_to, "assigned_to_id"),
-    (Case.documents, "Document.case_id"), (Case.clocks, "CaseClock.case_id"), (Case.events, "Event.case_id"),
-    (Event.case, "case_id"), (Event.actor, "actor_id"),
+    (Case.documents, "Document.case_id"), (Case.clocks, "CaseClock.case_id and organisation_id"),
+    (Case.events, "Event.case_id and organisation_id"), (Event.case, "case_id and organisation_id"),
+    (Event.actor, "actor_id"),
 ):
     _refuse_writes(_attribute, _column)
 

@@ -122,6 +122,16 @@ def can_view(user: User | None, case: Case, definition: Definition | None = None
     return True
 
 
+def station_of(user: User | None) -> int | None:
+    """The mediating organisation (调解组织) whose cases ``user`` may see, or ``None`` (no user).
+
+    Every role sees its own station's cases only (``visible_clause`` pins
+    ``Case.organisation_id``; a test holds each role to it), so counts may be narrowed to
+    the station before anything else.
+    """
+    return user.organisation_id if user is not None else None
+
+
 def visible_clause(user: User, definitions: Iterable[Definition] | None = None) -> ColumnElement[bool]:
     """SQL narrowing of the cases ``user`` may see; says what ``can_view`` says."""
     if not user.active or user.role is Role.ADMIN:

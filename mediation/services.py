@@ -238,6 +238,7 @@ def append_event(
     seq, prev = case.version, case.last_event_hash or GENESIS_HASH
     event = Event(
         case_id=case.id,
+        organisation_id=case.organisation_id,
         seq=seq,
         at=at,
         actor_id=actor.id if actor else None,
@@ -799,7 +800,8 @@ def _update_clocks(
         if final or not starts or not _clock_applies(spec, case):
             continue
         if clock is None:
-            clock = CaseClock(case_id=case.id, name=spec.name, status=ClockStatus.RUNNING, started_on=today)
+            clock = CaseClock(case_id=case.id, organisation_id=case.organisation_id, name=spec.name,
+                              status=ClockStatus.RUNNING, started_on=today)
             session.add(clock)
         clock.status = ClockStatus.RUNNING
         clock.started_on = today

@@ -33,8 +33,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, true
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, FunctionElement, Integer, Select, and_, case, func, or_, select, true
+from sqlalchemy.exc import CompileError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 from . import policy
 from .clocks import local_date, start_of_day
@@ -477,8 +479,27 @@ def median(values: Sequence[int]) -> float | None:
 
 # --- queries --------------------------------------------------------------------------
 
-def scope_clause(user: User | None, filters: Filters, registry: Registry | None = None) -> ColumnElement[bool]:
-    """The cases counted: those ``user`` may see (``None``: the system, every case) narrowed by ``filters``."""
+@dataclass(frozen=True, eq=False)
+class Scope:
+    """The cases counted: ``cases``, a condition on ``Case``; ``station``, the id of the one
+    mediating organisation (调解组织, the station) they all belong to, or ``None`` if none is named.
+
+    Events, agreements and clocks carry their case's station (``models.case_station_key``):
+    narrowed by it first, a month's rows are one station's, read from the station-led
+    indexes, and only those are checked against ``cases``.
+    """
+
+    cases: ColumnElement[bool]
+    station: int | None = None
+
+    def of_station(self, column: QueryableAttribute[int]) -> ColumnElement[bool]:
+        """``column == station``, or no condition when the station is not named."""
+        return true() if self.station is None else column == self.station
+
+
+def scope_of(user: User | None, filters: Filters, registry: Registry | None = None) -> Scope:
+    """The cases counted: those ``user`` may see (``None``: the system, every case) narrowed by
+    ``filters``. The station is the filter's, else the user's (``policy.station_of``)."""
     clauses: list[ColumnElement[bool]] = []
     if user is not None:
         clauses.append(policy.visible_clause(user, list(registry) if registry is not None else None))
@@ -492,7 +513,8 @@ def scope_clause(user: User | None, filters: Filters, registry: Registry | None 
         clauses.append(Case.category == Category(filters.category))
     if filters.tier is not None:
         clauses.append(Case.tier == filters.tier)
-    return and_(true(), *clauses)
+    station = filters.organisation_id if filters.organisation_id is not None else policy.station_of(user)
+    return Scope(and_(true(), *clauses), station)
 
 
 def _in(column: Any, bounds: tuple[datetime, datetime]) -> ColumnElement[bool]:
@@ -529,26 +551,28 @@ class _Closed:
         return self.count(SETTLED) + self.count(FAILED) + self.withdrawn_accepted
 
 
-def filed_by_kind(session: Session, scope: ColumnElement[bool], period: Period) -> dict[str, int]:
+def filed_by_kind(session: Session, scope: Scope, period: Period) -> dict[str, int]:
     """Disputes filed in ``period`` per kind (category value)."""
     rows = session.execute(
-        select(Case.category, func.count()).where(scope, _in(Case.filed_at, period.bounds())).group_by(Case.category)
+        select(Case.category, func.count())
+        .where(scope.cases, _in(Case.filed_at, period.bounds()))
+        .group_by(Case.category)
     )
     return {getattr(category, "value", str(category)): int(n) for category, n in rows}
 
 
-def accepted_count(session: Session, scope: ColumnElement[bool], period: Period) -> int:
+def accepted_count(session: Session, scope: Scope, period: Period) -> int:
     """Disputes accepted in ``period``."""
     return int(session.scalar(
-        select(func.count()).select_from(Case).where(scope, _in(Case.accepted_at, period.bounds()))
+        select(func.count()).select_from(Case).where(scope.cases, _in(Case.accepted_at, period.bounds()))
     ) or 0)
 
 
-def closed(session: Session, registry: Registry, scope: ColumnElement[bool], period: Period) -> _Closed:
+def closed(session: Session, registry: Registry, scope: Scope, period: Period) -> _Closed:
     """Cases closed in ``period`` by outcome and tier."""
     rows = session.execute(
         select(Case.workflow, Case.workflow_version, Case.state, Case.tier, Case.accepted_at.is_not(None), func.count())
-        .where(scope, _in(Case.closed_at, period.bounds()))
+        .where(scope.cases, _in(Case.closed_at, period.bounds()))
         .group_by(Case.workflow, Case.workflow_version, Case.state, Case.tier, Case.accepted_at.is_not(None))
     )
     out = _Closed()
@@ -578,20 +602,51 @@ class _Agreements:
         return self.written + self.oral
 
 
-def _first_agreements(
-    scope: ColumnElement[bool], period: Period
-) -> Select[int, AgreementKind, datetime | None, datetime | None]:
-    """The first agreement in force of each case in ``scope`` whose first one took effect in
-    ``period``: (agreement id, kind, the case's acceptance, taking effect).
+class local_days_between(FunctionElement[int]):
+    """``local_days_between(later, earlier)``: whole calendar days in Asia/Shanghai from the
+    instant ``earlier`` to ``later`` (``clocks.local_date`` of each, subtracted), computed by
+    the database so a month's rows reach Python as one integer each; NULL if either is.
 
-    Read from the period's agreements (the ``effective_at`` index), each case found by its
-    key. The scope is a correlated scalar subquery, which neither planner turns into a
-    join: as a join or an EXISTS, SQLite (once agreements had a ``case_id`` index) and
-    PostgreSQL (hashing) chose to read every case of the organisation instead.
+    PostgreSQL converts with the zone itself; SQLite, which has no zones, adds eight hours:
+    China has kept UTC+8 without daylight saving since 1991. Other databases: ``CompileError``.
+    """
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(local_days_between)
+def _local_days_between_elsewhere(element: local_days_between, compiler: Any, **kw: Any) -> str:
+    raise CompileError(f"local_days_between has no form for {compiler.dialect.name}")
+
+
+@compiles(local_days_between, "postgresql")
+def _local_days_between_postgresql(element: local_days_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"((({later}) AT TIME ZONE 'Asia/Shanghai')::date - (({earlier}) AT TIME ZONE 'Asia/Shanghai')::date)"
+
+
+@compiles(local_days_between, "sqlite")
+def _local_days_between_sqlite(element: local_days_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return (f"CAST(julianday({later}, '+8 hours', 'start of day') "
+            f"- julianday({earlier}, '+8 hours', 'start of day') AS INTEGER)")
+
+
+def _first_agreements(
+    scope: Scope, period: Period, cut: datetime
+) -> Select[int, AgreementKind, int | None, int, Any, Any]:
+    """The first agreement in force of each case in ``scope`` whose first one took effect in
+    ``period``: (agreement id, kind, calendar days from the case's acceptance to it, its
+    terms, those performed before ``cut``, those breached and not performed before ``cut``).
+
+    Read from the station's agreements of the period (``ix_agreements_org_effective``),
+    each joined to its case by key (both planners start from the agreements, which carry
+    the station), checked for an earlier one in force (``ix_agreements_case_effective``)
+    and joined to its terms (``uq_obligations_agreement_id_seq``), counted in the database.
     """
     first = aliased(Agreement)
     earlier = aliased(Agreement)
-    in_scope = select(literal(1)).where(Case.id == first.case_id, scope).scalar_subquery().is_not(None)
     sooner = (
         select(earlier.id)
         .where(
@@ -602,39 +657,31 @@ def _first_agreements(
         )
         .exists()
     )
-    accepted = select(Case.accepted_at).where(Case.id == first.case_id).scalar_subquery()
+    performed = case((Obligation.performed_at < cut, 1), else_=0)
+    breached = case((Obligation.performed_at < cut, 0), (Obligation.breached_at < cut, 1), else_=0)
     return (
-        select(first.id, first.kind, accepted, first.effective_at)
-        .where(_in(first.effective_at, period.bounds()), in_scope, ~sooner)
+        select(first.id, first.kind, local_days_between(first.effective_at, Case.accepted_at),
+               func.count(Obligation.id), func.sum(performed), func.sum(breached))
+        .join(Case, Case.id == first.case_id)
+        .outerjoin(Obligation, Obligation.agreement_id == first.id)
+        .where(scope.of_station(first.organisation_id), _in(first.effective_at, period.bounds()), scope.cases,
+               ~sooner)
+        .group_by(first.id, first.kind, first.effective_at, Case.accepted_at)
     )
 
 
-def agreements(session: Session, scope: ColumnElement[bool], period: Period, now: datetime) -> _Agreements:
+def agreements(session: Session, scope: Scope, period: Period, now: datetime) -> _Agreements:
     """The settled cases of ``period`` and their first agreements' performance at the period's end (or now)."""
     out = _Agreements()
-    found: dict[int, tuple[int, int, int]] = {}  # agreement id -> (terms, performed, breached)
-    for agreement_id, kind, accepted_at, effective_at in session.execute(_first_agreements(scope, period)):
+    cut = min(period.bounds()[1], now)
+    for _id, kind, days, terms, performed, breached in session.execute(_first_agreements(scope, period, cut)):
         if kind is AgreementKind.ORAL:
             out.oral += 1
         else:
             out.written += 1
-        if accepted_at is not None and effective_at is not None:
-            out.days.append((local_date(effective_at) - local_date(accepted_at)).days)
-        found[int(agreement_id)] = (0, 0, 0)
-    cut = min(period.bounds()[1], now)
-    ids = sorted(found)
-    for i in range(0, len(ids), 500):
-        rows = session.execute(
-            select(Obligation.agreement_id, Obligation.performed_at, Obligation.breached_at)
-            .where(Obligation.agreement_id.in_(ids[i:i + 500]))
-        )
-        for agreement_id, performed_at, breached_at in rows:
-            terms, performed, breached = found[int(agreement_id)]
-            done = performed_at is not None and performed_at < cut
-            broken = not done and breached_at is not None and breached_at < cut
-            found[int(agreement_id)] = (terms + 1, performed + done, breached + broken)
-    for terms, performed, breached in found.values():
-        status = performance_status(terms, performed, breached)
+        if days is not None:
+            out.days.append(int(days))
+        status = performance_status(int(terms), int(performed or 0), int(breached or 0))
         out.performance[status] = out.performance.get(status, 0) + 1
     return out
 
@@ -655,12 +702,13 @@ class _Activity:
     escalations: dict[int, int] = field(default_factory=dict)
 
 
-def activity(session: Session, registry: Registry, scope: ColumnElement[bool], period: Period) -> _Activity:
+def activity(session: Session, registry: Registry, scope: Scope, period: Period) -> _Activity:
     """Follow-up visits and escalations (by the tier reached) recorded in ``period``."""
     rows = session.execute(
         select(Event.trigger, Case.workflow, Case.workflow_version, Event.to_state, func.count())
         .join(Case, Case.id == Event.case_id)
-        .where(scope, Event.trigger.in_([FOLLOW_UP_TRIGGER, ESCALATE_TRIGGER]), _in(Event.at, period.bounds()))
+        .where(scope.of_station(Event.organisation_id), Event.trigger.in_([FOLLOW_UP_TRIGGER, ESCALATE_TRIGGER]),
+               _in(Event.at, period.bounds()), scope.cases)
         .group_by(Event.trigger, Case.workflow, Case.workflow_version, Event.to_state)
     )
     out = _Activity()
@@ -688,7 +736,7 @@ def mediation_period_clocks(registry: Registry) -> dict[str, list[str]]:
 
 
 def lapsed_periods(
-    session: Session, registry: Registry, scope: ColumnElement[bool], period: Period, now: datetime
+    session: Session, registry: Registry, scope: Scope, period: Period, now: datetime
 ) -> int:
     """Cases whose mediation period lapsed in ``period`` (by the end of the period or ``now``)."""
     clocks = mediation_period_clocks(registry)
@@ -705,24 +753,54 @@ def lapsed_periods(
         select(func.count(func.distinct(CaseClock.case_id)))
         .select_from(CaseClock)
         .join(Case, Case.id == CaseClock.case_id)
-        .where(scope, which, lapsed, CaseClock.due_at >= lower, CaseClock.due_at < cut)
+        .where(scope.of_station(CaseClock.organisation_id), CaseClock.due_at >= lower, CaseClock.due_at < cut,
+               lapsed, which, scope.cases)
     ) or 0)
 
 
 # --- putting it together ------------------------------------------------------------
 
-def period_figures(
-    session: Session, registry: Registry, scope: ColumnElement[bool], period: Period, now: datetime
-) -> dict[str, FigureValue]:
-    """Every figure of ``FIGURES`` over ``period`` for the cases ``scope`` selects."""
-    kinds = filed_by_kind(session, scope, period)
-    ended = closed(session, registry, scope, period)
+class _Reads:
+    """The counts of one ``compute``, each read once per period: the charts show the
+    period's own kinds and closings, and the trend's last month is the period itself when
+    it is a month."""
+
+    def __init__(self, session: Session, registry: Registry, scope: Scope) -> None:
+        self.session, self.registry, self.scope = session, registry, scope
+        self._filed: dict[tuple[datetime, datetime], dict[str, int]] = {}
+        self._accepted: dict[tuple[datetime, datetime], int] = {}
+        self._closed: dict[tuple[datetime, datetime], _Closed] = {}
+
+    def filed(self, period: Period) -> dict[str, int]:
+        key = period.bounds()
+        if key not in self._filed:
+            self._filed[key] = filed_by_kind(self.session, self.scope, period)
+        return self._filed[key]
+
+    def accepted(self, period: Period) -> int:
+        key = period.bounds()
+        if key not in self._accepted:
+            self._accepted[key] = accepted_count(self.session, self.scope, period)
+        return self._accepted[key]
+
+    def closed(self, period: Period) -> _Closed:
+        key = period.bounds()
+        if key not in self._closed:
+            self._closed[key] = closed(self.session, self.registry, self.scope, period)
+        return self._closed[key]
+
+
+def period_figures(reads: _Reads, period: Period, now: datetime) -> dict[str, FigureValue]:
+    """Every figure of ``FIGURES`` over ``period`` for the cases ``reads.scope`` selects."""
+    session, registry, scope = reads.session, reads.registry, reads.scope
+    kinds = reads.filed(period)
+    ended = reads.closed(period)
     settled = agreements(session, scope, period, now)
     acts = activity(session, registry, scope, period)
     perf = settled.performance
     values: dict[str, FigureValue] = {
         "received": FigureValue(sum(kinds.values())),
-        "accepted": FigureValue(accepted_count(session, scope, period)),
+        "accepted": FigureValue(reads.accepted(period)),
         "declined": FigureValue(ended.count(DECLINED)),
         "settled": FigureValue(settled.settled),
         "settled_written": FigureValue(settled.written),
@@ -769,9 +847,7 @@ def _tier_chart(ended: _Closed) -> ChartData:
                      categories, series)
 
 
-def trend_charts(
-    session: Session, registry: Registry, scope: ColumnElement[bool], months: Iterable[Period]
-) -> tuple[ChartData, ChartData]:
+def trend_charts(reads: _Reads, months: Iterable[Period]) -> tuple[ChartData, ChartData]:
     """Counts by month (received, accepted, resolved) and the success-rate trend, over ``months``."""
     received: list[float | int | None] = []
     accepted: list[float | int | None] = []
@@ -781,9 +857,9 @@ def trend_charts(
     for month in months:
         name = _two(f"{month.start.year}年{month.start.month}月", month.start.strftime("%b %Y"))
         categories.append((month.key, name))
-        received.append(sum(filed_by_kind(session, scope, month).values()))
-        accepted.append(accepted_count(session, scope, month))
-        ended = closed(session, registry, scope, month)
+        received.append(sum(reads.filed(month).values()))
+        accepted.append(reads.accepted(month))
+        ended = reads.closed(month)
         resolved.append(ended.count(SETTLED))
         rates.append(percentage(ended.count(SETTLED), ended.concluded))
     by_month = ChartData(
@@ -819,18 +895,19 @@ def compute(
     filters = filters or Filters()
     if user is None and filters.organisation_id is None:
         raise ValidationError({"organisation": N_("Choose the station.")})
-    scope = scope_clause(user, filters, registry)
+    scope = scope_of(user, filters, registry)
     previous_period = period.year_before()
     chart_data: dict[str, ChartData] = {}
     with without_parallel_workers(session):  # some fifty small index reads: workers cost more than they save
-        current = period_figures(session, registry, scope, period, now)
-        previous = period_figures(session, registry, scope, previous_period, now)
+        reads = _Reads(session, registry, scope)
+        current = period_figures(reads, period, now)
+        previous = period_figures(reads, previous_period, now)
         if charts:
-            by_month, trend = trend_charts(session, registry, scope, period.trend_months())
+            by_month, trend = trend_charts(reads, period.trend_months())
             chart_data = {
                 "by_month": by_month,
-                "by_kind": _kind_chart(filed_by_kind(session, scope, period)),
-                "by_tier": _tier_chart(closed(session, registry, scope, period)),
+                "by_kind": _kind_chart(reads.filed(period)),
+                "by_tier": _tier_chart(reads.closed(period)),
                 "success_trend": trend,
             }
     return Statistics(period, previous_period, filters, now, current, previous, chart_data)

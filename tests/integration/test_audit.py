@@ -72,8 +72,10 @@ def test_deleted_last_event_is_found(database, session, two_cases):
 def test_inserted_event_is_found(database, session, two_cases):
     tamper(
         database,
-        "INSERT INTO events (case_id, seq, at, actor_label, \"trigger\", from_state, to_state, data, prev_hash, hash) "
-        "SELECT case_id, 99, at, actor_label, \"trigger\", from_state, to_state, data, prev_hash, hash "
+        "INSERT INTO events (case_id, organisation_id, seq, at, actor_label, \"trigger\", from_state, to_state, data, "
+        "prev_hash, hash) "
+        "SELECT case_id, organisation_id, 99, at, actor_label, \"trigger\", from_state, to_state, data, prev_hash, "
+        "hash "
         "FROM events WHERE case_id = :c AND seq = 2",
         c=two_cases[0],
     )

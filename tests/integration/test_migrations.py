@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -12,12 +13,12 @@ from uuid import uuid4
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import CheckConstraint, inspect, make_url, select, text
+from sqlalchemy import CheckConstraint, insert, inspect, make_url, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from mediation import db as dbmod
 from mediation.clocks import SHANGHAI
-from mediation.models import Base, Case, OutboxMessage, WorkflowState
+from mediation.models import Base, Case, Organisation, OutboxMessage, WorkflowState
 from mediation.workflow import Registry
 
 from .journeys import Station, open_station
@@ -104,6 +105,46 @@ def test_downgrade_to_base_and_upgrade_again_on_a_scratch_database(scratch_url):
     command.check(cfg)
 
 
+BROKEN_MIGRATION = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "badbadbad001"
+down_revision = "{head}"
+
+
+def upgrade():
+    op.create_table("probe", sa.Column("id", sa.Integer, primary_key=True))
+    op.execute("INSERT INTO case_clocks (case_id, organisation_id, name, status, started_on, paused_days, "
+               "provisional) VALUES (999999, 999999, 'x', 'running', '2026-03-02', 0, false)")
+
+
+def downgrade():
+    pass
+"""
+
+
+def test_a_migration_that_breaks_a_foreign_key_is_undone_whole(scratch_url, tmp_path):
+    """alembic/env.py: the migrations run in one transaction on both databases, SQLite with
+    foreign keys unenforced for batch copies but checked before the commit."""
+    scripts = tmp_path / "alembic"
+    shutil.copytree(Path(dbmod.ROOT) / "alembic", scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    (scripts / "versions" / "badbadbad001_broken.py").write_text(BROKEN_MIGRATION.format(head=head_revision()))
+    cfg = dbmod.alembic_config(scratch_url)
+    command.upgrade(cfg, "head")
+    cfg.set_main_option("script_location", str(scripts))
+    with pytest.raises(Exception, match="foreign key"):
+        command.upgrade(cfg, "head")
+    engine = dbmod.make_engine(scratch_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == head_revision()
+            assert conn.execute(text("SELECT count(*) FROM case_clocks")).scalar_one() == 0
+        assert "probe" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
 # --- the database refuses what the domain forbids -------------------------------------
 
 INSERT_CASE = text(
@@ -159,6 +200,80 @@ def test_a_negative_obligation_amount_is_refused_by_the_database(database, stati
     with database.engine.connect() as conn, pytest.raises(IntegrityError):
         conn.execute(text("UPDATE obligations SET amount = -100 WHERE agreement_id IN "
                           "(SELECT id FROM agreements WHERE case_id = :id)"), {"id": case_id})
+
+
+# --- a case's rows carry its station ---------------------------------------------------
+
+STATION_TABLES = ("events", "agreements", "case_clocks")
+
+
+def test_a_cases_events_agreements_and_clocks_carry_its_station_and_no_other(database, station):
+    """``case_station_key``: the copy equals the case's station, and the database refuses another."""
+    case_id = station.drive_to("labour", "agreement_drafted")
+    with database.engine.connect() as conn:
+        org = conn.execute(text("SELECT organisation_id FROM cases WHERE id = :id"), {"id": case_id}).scalar_one()
+        other = conn.execute(insert(Organisation).values(name="别的派出所", short_name="别", committee_name="调委会")
+                             .returning(Organisation.id)).scalar_one()
+        conn.commit()
+        for table in STATION_TABLES:
+            stations = conn.execute(text(f"SELECT DISTINCT organisation_id FROM {table} WHERE case_id = :id"),
+                                    {"id": case_id}).scalars().all()
+            assert stations == [org], table
+        for table in ("agreements", "case_clocks"):  # events refuse any UPDATE on PostgreSQL anyway
+            with pytest.raises(IntegrityError):
+                conn.execute(text(f"UPDATE {table} SET organisation_id = :o WHERE case_id = :id"),
+                             {"o": other, "id": case_id})
+            conn.rollback()
+        with pytest.raises(IntegrityError):
+            conn.execute(text(
+                "INSERT INTO events (case_id, organisation_id, seq, at, actor_label, \"trigger\", from_state, "
+                "to_state, data, prev_hash, hash) SELECT case_id, :o, 99, at, actor_label, \"trigger\", from_state, "
+                "to_state, data, prev_hash, hash FROM events WHERE case_id = :id AND seq = 1"),
+                {"o": other, "id": case_id})
+        conn.rollback()
+
+
+def test_the_station_migration_fills_existing_rows_from_their_cases(scratch_url, registry):
+    """Migration c078045a1afe on a database with a case: each row gets its case's station,
+    and (PostgreSQL) the events stay append-only afterwards."""
+    cfg = dbmod.alembic_config(scratch_url)
+    command.upgrade(cfg, "c7f3a9d2e815")
+    engine = dbmod.make_engine(scratch_url)
+    try:
+        with dbmod.make_session_factory(engine)() as s:
+            dbmod.sync_workflows(s, registry)
+        at = "'2026-03-02 01:00:00'"
+        with engine.begin() as conn:
+            orgs = [conn.execute(insert(Organisation)
+                                 .values(name=f"站{i}", short_name=f"站{i}", committee_name="调委会")
+                                 .returning(Organisation.id)).scalar_one() for i in (1, 2)]
+            for n, org in enumerate(orgs, start=1):
+                params = {"org": org, "workflow": "labour", "version": 1, "state": "registered",
+                          "number": f"X-{n}", "seq": n, "code": f"CODE00000{n}"}
+                conn.execute(INSERT_CASE, params)
+            cases = conn.execute(text("SELECT id FROM cases ORDER BY id")).scalars().all()
+            for case_id in cases:
+                conn.execute(text("INSERT INTO events (case_id, seq, at, actor_label, \"trigger\", from_state, "
+                                  f"to_state, data, prev_hash, hash) VALUES (:c, 1, {at}, 'x', 'file', 'registered', "
+                                  "'registered', '{}', '0', '0')"), {"c": case_id})
+                conn.execute(text("INSERT INTO agreements (case_id, version, kind, status, drafted_at) "
+                                  f"VALUES (:c, 1, 'written', 'drafted', {at})"), {"c": case_id})
+                conn.execute(text("INSERT INTO case_clocks (case_id, name, status, started_on, paused_days, "
+                                  "provisional) VALUES (:c, 'statutory_period', 'running', '2026-03-02', 0, false)"),
+                             {"c": case_id})
+        command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            for table in STATION_TABLES:
+                rows = conn.execute(text(f"SELECT case_id, organisation_id FROM {table} ORDER BY case_id")).all()
+                assert [tuple(r) for r in rows] == list(zip(cases, orgs, strict=True)), table
+            if engine.dialect.name == "postgresql":
+                with pytest.raises(Exception, match="append-only"):
+                    conn.execute(text("UPDATE events SET reason = 'x'"))
+                conn.rollback()
+        command.downgrade(cfg, "c7f3a9d2e815")
+        assert "organisation_id" not in {c["name"] for c in inspect(engine).get_columns("events")}
+    finally:
+        engine.dispose()
 
 
 # --- datetimes and money ---------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import select
+from sqlalchemy import literal, select
 
 from mediation import statistics as stats
 from mediation.clocks import SHANGHAI, period_end
@@ -24,7 +24,10 @@ from mediation.errors import ValidationError
 from mediation.models import Organisation
 from mediation.replay import DEFAULT_START, ORGANISATION, replay_file
 from mediation.statistics import Filters, Period
+from mediation.types import UTCDateTime
 from tests import factories
+
+from .journeys import Station, open_station
 
 #: After the last step of every case (c22 ends on day 410).
 AFTER_ALL = datetime(2027, 12, 31, 12, 0, tzinfo=UTC)
@@ -230,3 +233,52 @@ def test_every_figure_has_a_definition_in_both_languages():
             assert figure.label[locale] and figure.numerator[locale]
             assert figure.definition(locale)
         assert (figure.denominator is not None) == (figure.unit == "percent"), figure.key
+
+
+@pytest.mark.parametrize(
+    ("later", "earlier"),
+    [
+        (datetime(2026, 3, 2, 16, 30, tzinfo=UTC), datetime(2026, 3, 2, 15, 30, tzinfo=UTC)),  # 00:30 after 23:30
+        (datetime(2026, 3, 2, 15, 59, tzinfo=UTC), datetime(2026, 3, 1, 16, 0, tzinfo=UTC)),  # one Shanghai day
+        (datetime(2026, 3, 17, 1, 0, 0, 500000, tzinfo=UTC), datetime(2026, 3, 2, 1, 0, tzinfo=UTC)),
+        (datetime(2024, 3, 1, 0, 0, tzinfo=UTC), datetime(2024, 2, 28, 15, 0, tzinfo=UTC)),  # over 29 February
+        (datetime(2026, 1, 1, 0, 0, tzinfo=UTC), datetime(2025, 12, 31, 16, 0, tzinfo=UTC)),  # the same day
+    ],
+)
+def test_days_to_agreement_are_calendar_days_in_shanghai_on_both_databases(database, later, earlier):
+    """``local_days_between`` (computed by the database) agrees with ``clocks.local_date``."""
+    expected = (later.astimezone(SHANGHAI).date() - earlier.astimezone(SHANGHAI).date()).days
+    with database.engine.connect() as conn:
+        got = conn.execute(select(stats.local_days_between(literal(later, UTCDateTime()),
+                                                           literal(earlier, UTCDateTime())))).scalar_one()
+    assert got == expected
+
+
+@pytest.fixture
+def station(uow, session, make_user, organisation) -> Station:
+    return open_station(uow, session, make_user, organisation)
+
+
+def test_performance_is_counted_as_it_stood_at_the_period_end_or_now(station, session, registry):
+    """A term performed or breached after the period's end (or after ``now``) does not count yet."""
+    signed = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    case_id = station.drive_to("labour", "performing", now=signed)
+    station.fire(case_id, "record_performance", {"term": 1, "note": "已转账"},
+                 now=datetime(2026, 3, 10, 2, 0, tzinfo=UTC))
+    station.fire(case_id, "report_breach", {"term": 2, "note": "到期未付"}, now=datetime(2026, 4, 5, 2, 0, tzinfo=UTC))
+    chief = station.user(Role.STATION_CHIEF)
+
+    def figures(now: datetime) -> dict[str, Any]:
+        got = stats.compute(session, registry, chief, Period.month(2026, 3), now=now, charts=False).current
+        return {k: got[k].value for k in ("settled", "performed_full", "performed_part", "breached")}
+
+    assert figures(datetime(2026, 3, 5, tzinfo=UTC)) == {"settled": 1, "performed_full": 0, "performed_part": 0,
+                                                         "breached": 0}
+    assert figures(datetime(2026, 3, 20, tzinfo=UTC)) == {"settled": 1, "performed_full": 0, "performed_part": 1,
+                                                          "breached": 0}
+    # The breach of 5 April is after March: March's figures still show the first term performed.
+    assert figures(datetime(2026, 4, 30, tzinfo=UTC)) == {"settled": 1, "performed_full": 0, "performed_part": 1,
+                                                          "breached": 0}
+    april = stats.compute(session, registry, chief, Period(date(2026, 3, 1), date(2026, 4, 30)),
+                          now=datetime(2026, 4, 30, tzinfo=UTC), charts=False).current
+    assert (april["breached"].value, april["performed_part"].value) == (1, 0)

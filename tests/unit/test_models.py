@@ -21,9 +21,9 @@ def _case() -> Case:
         (lambda c: setattr(c, "assigned_to", User()), "assigned_to_id"),
         (lambda c: setattr(c, "filed_by", User()), "filed_by_id"),
         (lambda c: c.documents.append(Document()), "Document.case_id"),
-        (lambda c: c.clocks.append(CaseClock()), "CaseClock.case_id"),
-        (lambda c: c.events.append(Event()), "Event.case_id"),
-        (lambda c: setattr(Event(), "case", c), "case_id"),
+        (lambda c: c.clocks.append(CaseClock()), "CaseClock.case_id and organisation_id"),
+        (lambda c: c.events.append(Event()), "Event.case_id and organisation_id"),
+        (lambda c: setattr(Event(), "case", c), "case_id and organisation_id"),
         (lambda c: setattr(Event(), "actor", User()), "actor_id"),
     ],
 )

@@ -38,7 +38,8 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
-    """An engine for ``url``; on SQLite: WAL, a busy timeout and ``BEGIN IMMEDIATE`` writes.
+    """An engine for ``url``; on SQLite: WAL, a busy timeout, foreign keys enforced, a 16 MiB
+    page cache per connection and ``BEGIN IMMEDIATE`` writes.
 
     A transaction on a connection with the ``WRITE_OPTION`` execution option (every unit
     of work) begins IMMEDIATE, so concurrent SQLite writers queue for the write lock
@@ -59,6 +60,10 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # 16 MiB of pages per connection instead of SQLite's 2 MiB: a ledger of a million
+            # cases is gigabytes, and the ledger and statistics re-read the same index pages.
+            # Filled only as pages are read; at most 16 MiB × the pool's connections a process.
+            cursor.execute("PRAGMA cache_size=-16384")
             cursor.close()
 
         @event.listens_for(engine, "begin")

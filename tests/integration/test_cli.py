@@ -6,6 +6,7 @@ Commands that need the test database get its URL through ``MEDIATION_DATABASE_UR
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -305,3 +306,9 @@ def test_the_console_script_turns_an_unexpected_error_into_one_line(monkeypatch,
     err = capsys.readouterr().err.strip()
     assert err == "Error: unexpected RuntimeError: kaput (set MEDIATION_DEBUG=1 for details)"
 
+
+
+def test_python_dash_m_mediation_is_the_same_command_line() -> None:
+    done = subprocess.run([sys.executable, "-m", "mediation", "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "replay" in done.stdout and "report" in done.stdout

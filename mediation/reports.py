@@ -100,7 +100,7 @@ def filter_lines(statistics: Statistics, names: Mapping[str, str], locale: str) 
     for key in ("enterprise", "area", "kind", "tier"):
         value = statistics.filters.as_params().get(key)
         if value is not None:
-            out.append(f"{text(key, locale)}: {names.get(key, value)}")
+            out.append(f"{text(key, locale)}{': ' if locale == 'en' else '：'}{names.get(key, value)}")
     return out
 
 

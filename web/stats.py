@@ -165,7 +165,7 @@ def chart_csv(key: str) -> ResponseReturnValue:
         abort(404)
     period, filters, errors = parse_request()
     if errors:
-        abort(400)
+        return index()  # the page, with the fields that stop the download marked (400)
     result = _compute(period, filters)
     out = io.StringIO()
     writer = csv.writer(out)
@@ -183,7 +183,7 @@ def report(extension: str) -> ResponseReturnValue:
         abort(404)
     period, filters, errors = parse_request()
     if errors:
-        abort(400)
+        return index()  # the page, with the fields that stop the download marked (400)
     result = _compute(period, filters)
     locale = labels.locale_key()
     names = _names(filters)

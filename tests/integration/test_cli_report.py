@@ -107,6 +107,15 @@ def test_the_report_in_english(run, station, tmp_path: Path):
     assert sheet["A1"].value == reports.text("title", "en")
 
 
+@pytest.mark.parametrize(("locale", "colon", "other"), [("en", "Period: ", "："), ("zh_CN", "统计期间：", ": ")])
+def test_the_pdf_reports_heading_is_punctuated_in_its_language(run, station, tmp_path: Path, locale, colon, other):
+    out = tmp_path / f"march-{locale}.pdf"
+    assert run("--month", "2026-03", "--format", "pdf", "--locale", locale, "--out", str(out)).exit_code == 0
+    first = PdfReader(out).pages[0].extract_text()
+    heading = first.split(reports.text("figures", locale))[0]
+    assert colon in heading and other not in heading, heading
+
+
 @pytest.mark.parametrize(
     ("args", "option", "status"),
     [

@@ -93,6 +93,10 @@ def test_this_month_in_english_and_bad_filters_are_named(client, login, chief):
     assert bad.status_code == 400
     text = bad.get_data(as_text=True)
     assert "Not a month" in text and "Not one of the allowed values" in text
+    for download in ("report.pdf", "report.xlsx", "charts/by_kind.csv"):  # an edited download link
+        refused = client.get(f"/statistics/{download}?month=2026-13&tier=9")
+        assert refused.status_code == 400 and refused.mimetype == "text/html"
+        assert "Not a month" in refused.get_data(as_text=True), download
 
 
 def test_only_the_chief_and_the_auditor_see_statistics(client, login, make_user, chief):

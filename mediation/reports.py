@@ -161,9 +161,14 @@ _WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def _sheet_title(label: str) -> str:
+    """``label`` as a sheet name: without the characters Excel refuses, at most its 31
+    characters, cut after a whole word with an ellipsis when longer."""
     for bad in "[]:*?/\\":
         label = label.replace(bad, " ")
-    return label[:31]
+    if len(label) <= 31:
+        return label
+    cut = label[:30]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
 
 
 def report_xlsx(

@@ -173,3 +173,14 @@ def test_the_report_file_gets_the_usual_permissions(run, station, tmp_path: Path
     mask = os.umask(0)
     os.umask(mask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+@pytest.mark.parametrize(
+    ("label", "title"),
+    [("Cases closed by tier and outcome", "Cases closed by tier and…"),
+     ("本期结案按层级与结果", "本期结案按层级与结果"),
+     ("Figures: a/b", "Figures  a b"),
+     ("x" * 40, "x" * 30 + "…")],
+)
+def test_a_sheet_is_named_within_excels_31_characters_at_a_word(label, title):
+    assert reports._sheet_title(label) == title and len(title) <= 31

@@ -496,7 +496,8 @@ def mediating_roles(registry: Registry) -> frozenset[Role]:
 
 def filter_choices(session: Session, registry: Registry, user: User) -> FilterChoices:
     """The enterprises, areas and mediators of the user's organisation (an enterprise-bound
-    user is offered only their own enterprise)."""
+    user is offered only their own enterprise, and of the enterprises' department heads only
+    their own enterprise's)."""
     org = user.organisation_id
     enterprise_stmt = select(Enterprise.id, Enterprise.name).where(Enterprise.organisation_id == org)
     if user.role in policy.ENTERPRISE_BOUND:
@@ -507,14 +508,10 @@ def filter_choices(session: Session, registry: Registry, user: User) -> FilterCh
         for r in session.execute(select(Area.id, Area.name).where(Area.organisation_id == org).order_by(Area.name))
     ]
     roles = sorted(mediating_roles(registry))
-    mediators = [
-        (r[0], r[1])
-        for r in session.execute(
-            select(User.id, User.display_name)
-            .where(User.organisation_id == org, User.role.in_(roles))
-            .order_by(User.display_name, User.id)
-        )
-    ]
+    mediator_stmt = select(User.id, User.display_name).where(User.organisation_id == org, User.role.in_(roles))
+    if user.role in policy.ENTERPRISE_BOUND:  # the station's mediators and their own enterprise's, no other's
+        mediator_stmt = mediator_stmt.where(or_(User.enterprise_id.is_(None), User.enterprise_id == user.enterprise_id))
+    mediators = [(r[0], r[1]) for r in session.execute(mediator_stmt.order_by(User.display_name, User.id))]
     return FilterChoices(enterprises, areas, mediators)
 
 

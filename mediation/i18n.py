@@ -10,3 +10,8 @@ from __future__ import annotations
 def N_(message: str) -> str:
     """Mark ``message`` for extraction; returns it unchanged."""
     return message
+
+
+def colon(locale: str) -> str:
+    """The colon after a label in ``locale``: full-width ``：`` in Chinese, ``": "`` in English."""
+    return ": " if locale == "en" else "："

@@ -28,6 +28,7 @@ from openpyxl.utils import get_column_letter
 
 from .charts import chart_svg, prefixed_ids
 from .clocks import SHANGHAI
+from .i18n import colon
 from .statistics import CHART_KEYS, SECTIONS, FigureRow, Statistics
 from .workflow import Label, pick_label
 
@@ -100,7 +101,7 @@ def filter_lines(statistics: Statistics, names: Mapping[str, str], locale: str) 
     for key in ("enterprise", "area", "kind", "tier"):
         value = statistics.filters.as_params().get(key)
         if value is not None:
-            out.append(f"{text(key, locale)}{': ' if locale == 'en' else '：'}{names.get(key, value)}")
+            out.append(f"{text(key, locale)}{colon(locale)}{names.get(key, value)}")
     return out
 
 
@@ -140,6 +141,7 @@ def report_html(
         sections=sections,
         charts=charts,
         filters=filter_lines(statistics, names or {}, locale),
+        colon=colon(locale),
         as_of=statistics.as_of.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
     )
 

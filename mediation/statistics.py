@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import math
 import statistics as pystats
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cache, partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, FunctionElement, Integer, Select, and_, case, func, or_, select, true
@@ -763,31 +764,13 @@ def lapsed_periods(
 class _Reads:
     """The counts of one ``compute``, each read once per period: the charts show the
     period's own kinds and closings, and the trend's last month is the period itself when
-    it is a month."""
+    it is a month. ``filed``, ``accepted`` and ``closed`` take a ``Period``."""
 
     def __init__(self, session: Session, registry: Registry, scope: Scope) -> None:
         self.session, self.registry, self.scope = session, registry, scope
-        self._filed: dict[tuple[datetime, datetime], dict[str, int]] = {}
-        self._accepted: dict[tuple[datetime, datetime], int] = {}
-        self._closed: dict[tuple[datetime, datetime], _Closed] = {}
-
-    def filed(self, period: Period) -> dict[str, int]:
-        key = period.bounds()
-        if key not in self._filed:
-            self._filed[key] = filed_by_kind(self.session, self.scope, period)
-        return self._filed[key]
-
-    def accepted(self, period: Period) -> int:
-        key = period.bounds()
-        if key not in self._accepted:
-            self._accepted[key] = accepted_count(self.session, self.scope, period)
-        return self._accepted[key]
-
-    def closed(self, period: Period) -> _Closed:
-        key = period.bounds()
-        if key not in self._closed:
-            self._closed[key] = closed(self.session, self.registry, self.scope, period)
-        return self._closed[key]
+        self.filed: Callable[[Period], dict[str, int]] = cache(partial(filed_by_kind, session, scope))
+        self.accepted: Callable[[Period], int] = cache(partial(accepted_count, session, scope))
+        self.closed: Callable[[Period], _Closed] = cache(partial(closed, session, registry, scope))
 
 
 def period_figures(reads: _Reads, period: Period, now: datetime) -> dict[str, FigureValue]:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from mediation import i18n
 from mediation.workflow import Label, pick_label
 
 ROLES = {
@@ -173,8 +174,8 @@ def pick(value: Label | None) -> str:
 
 
 def colon() -> str:
-    """The colon after a label in the current language: full-width ``：`` in Chinese, ``": "`` in English."""
-    return ": " if locale_key() == "en" else "："
+    """The colon after a label in the current language (``i18n.colon``)."""
+    return i18n.colon(locale_key())
 
 
 _BILINGUAL = re.compile(r"^(?P<zh>[^()]+?)\s*\((?P<en>[^()]+)\)$")

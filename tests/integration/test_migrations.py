@@ -120,7 +120,7 @@ def upgrade():
 
 
 def downgrade():
-    pass
+    op.drop_table("probe")
 """
 
 

@@ -509,8 +509,9 @@ def filter_choices(session: Session, registry: Registry, user: User) -> FilterCh
     ]
     roles = sorted(mediating_roles(registry))
     mediator_stmt = select(User.id, User.display_name).where(User.organisation_id == org, User.role.in_(roles))
-    if user.role in policy.ENTERPRISE_BOUND:  # the station's mediators and their own enterprise's, no other's
-        mediator_stmt = mediator_stmt.where(or_(User.enterprise_id.is_(None), User.enterprise_id == user.enterprise_id))
+    if user.role in policy.ENTERPRISE_BOUND:  # the station's mediators and their own enterprise's heads only
+        mediator_stmt = mediator_stmt.where(
+            or_(User.role.not_in(policy.ENTERPRISE_BOUND), User.enterprise_id == user.enterprise_id))
     mediators = [(r[0], r[1]) for r in session.execute(mediator_stmt.order_by(User.display_name, User.id))]
     return FilterChoices(enterprises, areas, mediators)
 

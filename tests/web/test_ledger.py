@@ -75,10 +75,11 @@ def ledger(uow, session, organisation, make_user, app) -> Ledger:
 def test_an_enterprises_staff_are_offered_no_other_enterprises_department_heads(client, login, ledger, make_user):
     own_head = make_user(Role.DEPARTMENT_HEAD, enterprise=ledger.enterprise_a, display_name="甲厂车间主任")
     other_head = make_user(Role.DEPARTMENT_HEAD, enterprise=ledger.enterprise_b, display_name="乙厂车间主任")
+    make_user(Role.DEPARTMENT_HEAD, display_name="无厂车间主任")  # a department head of no enterprise
     grid = make_user(Role.ENTERPRISE_LIAISON, enterprise=ledger.enterprise_a)
     login(grid)
     page = client.get("/ledger").get_data(as_text=True)
-    assert "甲厂车间主任" in page and "李民警" in page and "乙厂车间主任" not in page
+    assert "甲厂车间主任" in page and "李民警" in page and "乙厂车间主任" not in page and "无厂车间主任" not in page
     refused = client.get(f"/ledger?mediator={other_head.id}")
     assert refused.status_code == 400 and "乙厂车间主任" not in refused.get_data(as_text=True)
     assert client.get(f"/ledger?mediator={own_head.id}").status_code == 200
